@@ -1,0 +1,1 @@
+"""Benchmarks of clmsync side by side with its baselines."""

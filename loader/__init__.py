@@ -1,0 +1,1 @@
+"""Turns deltas into pushes: plan, route, send, record and verify."""

@@ -1,0 +1,1 @@
+"""Everything about DuckDB: connection, landing, run state, the model runner, snapshots."""
