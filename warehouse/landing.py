@@ -103,8 +103,8 @@ def land(
     """
     le = legal_entity.lower() if legal_entity else None
     when = _utc(extracted_at)
+    relations.ensure_tables(con, [table])
     with transaction(con):
-        relations.ensure_tables(con, [table])
         previous = con.execute(
             "SELECT load_id, rows_in, landed, quarantined, rejected_by_reader "
             "FROM ops.landed_files WHERE relation = ? AND legal_entity = ? AND batch_id = ? "
