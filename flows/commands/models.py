@@ -133,7 +133,7 @@ def models_build(
         table.add_row(r.relation, r.materialized, f"[{style}]{r.status}[/{style}]", rows,
                       f"{r.seconds:.2f}")  # fmt: skip
     console.print(table)
-    runner.raise_failed_builds(project, results)
+    runner.raise_failed_builds(results)
 
 
 @app.command("test")
@@ -184,7 +184,7 @@ def models_list(
     with _reader(warehouse, config) as con:
         _, chosen = runner.plan(con, project, selectors or (), exclude or ())
     for model in chosen:
-        console.print(f"{model.relation}\t{model.materialized}\t{model.file}", highlight=False)
+        typer.echo(f"{model.relation}\t{model.materialized}\t{model.file}")
 
 
 @app.command("docs")

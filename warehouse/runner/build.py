@@ -39,12 +39,7 @@ class ModelResult:
     rows: int | None
     seconds: float
     error: str | None = None
-
-
-def known_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Relations outside the project a model may read: what the warehouse holds, plus every
-    catalog source relation (created empty before a build if an extract has not yet)."""
-    return db.existing_relations(con) | relations.source_relation_names()
+    files: tuple[str, ...] = ()  # the files to look at when it failed
 
 
 def plan(
@@ -55,7 +50,7 @@ def plan(
 ) -> tuple[graph_mod.Graph, list[Model]]:
     """Resolve the project and select models, without building anything. With no connection
     only the catalog's source relations and seeds count as existing."""
-    known = known_relations(con) if con is not None else relations.source_relation_names()
+    known = db.existing_relations(con) if con is not None else set()
     graph = graph_mod.resolve(project, known)
     return graph, graph_mod.select(graph, selectors, exclude)
 
@@ -98,24 +93,25 @@ def build(
                 )  # fmt: skip
             except (duckdb.Error, ModelError) as exc:
                 broken.add(model.relation)
+                files = getattr(exc, "files", None) or [model.file]
                 result = ModelResult(
                     model.name, model.relation, model.materialized, "error", None,
-                    state.elapsed(clock), f"{model.file}: {exc}",
+                    state.elapsed(clock), f"{model.file}: {exc}", tuple(files),
                 )  # fmt: skip
         _record(con, run_id, result, started)
         results.append(result)
     if raise_on_error:
-        raise_failed_builds(project, results)
+        raise_failed_builds(results)
     return results
 
 
-def raise_failed_builds(project: Project, results: Sequence[ModelResult]) -> None:
+def raise_failed_builds(results: Sequence[ModelResult]) -> None:
     """Raise :class:`ModelError` naming every model whose build failed, if any did."""
     failed = [r for r in results if r.status == "error"]
     if failed:
         raise ModelError(
             f"{len(failed)} model(s) failed to build: " + "; ".join(str(r.error) for r in failed),
-            files=[project.model(r.relation).file for r in failed],
+            files=sorted({f for r in failed for f in r.files}),
         )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from connectors.errors import ModelError
+from warehouse import relations
 from warehouse.runner.project import Model, Project, layer_rank
 
 
@@ -50,12 +51,12 @@ def _walk(start: str, edges: dict[str, frozenset[str]]) -> set[str]:
 def resolve(project: Project, known: Iterable[str]) -> Graph:
     """Check every reference and order the models.
 
-    ``known``: lowercase ``schema.name`` of relations that exist outside the project (warehouse
-    tables, the catalog's source relations). Seeds and models are known already. A reference to
-    nothing, or a cycle, raises :class:`ModelError` naming the files.
+    ``known``: lowercase ``schema.name`` of relations the warehouse holds. Models, seeds and the
+    catalog's source relations (``raw_*``, ``current_*``, created before a build) are known
+    already. A reference to nothing, or a cycle, raises :class:`ModelError` naming the files.
     """
     models = {m.relation: m for m in project.models}
-    outside = set(known) | set(project.seed_relations)
+    outside = set(known) | set(project.seed_relations) | relations.source_relation_names()
     missing: list[str] = []
     files: list[str] = []
     parents: dict[str, frozenset[str]] = {}

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
+from textwrap import dedent
 
 import duckdb
 import pyarrow as pa
+
+from warehouse.runner import Project, load_project
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -27,3 +31,13 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
     return [tuple(r) for r in con.execute(sql).fetchall()]
+
+
+def write_project(root: Path, files: Mapping[str, str]) -> Project:
+    """Write ``files`` (path under ``root`` → text) and load the project in ``root/models``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dedent(text).lstrip("\n"), encoding="utf-8")
+    (root / "models").mkdir(exist_ok=True)
+    return load_project(root / "models", root / "seeds")

@@ -107,8 +107,9 @@ def test_refresh_cost_follows_the_changed_rows_not_the_table(
     landing.land(con, vendors, vendor_rows(n, 1, "a"), run_id="r", batch_id="full",
                  source_file="v", legal_entity="usmf", extracted_at=T0)  # fmt: skip
     current.refresh_current(con, vendors)
+    later = T0 + timedelta(hours=1)
     landing.land(con, vendors, vendor_rows(n // 100, 97, "b"), run_id="r", batch_id="inc",
-                 source_file="v", legal_entity="usmf", extracted_at=T0 + timedelta(hours=1))  # fmt: skip
+                 source_file="v", legal_entity="usmf", extracted_at=later)  # fmt: skip
     start = time.perf_counter()
     assert current.refresh_current(con, vendors).applied == n // 100
     incremental = time.perf_counter() - start

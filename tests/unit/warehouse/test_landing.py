@@ -90,7 +90,8 @@ def test_numbers_are_checked_and_every_failure_of_a_row_is_named(
     reasons = dict(rows(con, "SELECT row_number, reason FROM ops.quarantine"))
     assert reasons[2] == "Price: '1,5' is not a decimal number"
     assert reasons[3] == "LineNumber: 'x' is not a decimal number"
-    assert "Price: '12.3.4'" in reasons[4] and "ExpirationDate: 'yesterday'" in reasons[4]
+    assert "Price: '12.3.4'" in reasons[4]
+    assert "ExpirationDate: 'yesterday'" in reasons[4]
 
 
 def test_int_fields_refuse_fractions(con: duckdb.DuckDBPyConnection) -> None:
@@ -111,10 +112,10 @@ def test_quarantine_keeps_the_raw_text_and_the_reader_rejects(
     result = land_lines(con, batch([line("PA1", "1"), line("", "2")]), bad_rows=bad)
     assert (result.rows_in, result.landed, result.quarantined) == (3, 1, 2)
     assert result.rejected_by_reader == 1
-    got = dict(
-        (r[0], (r[1], r[2]))
+    got = {
+        r[0]: (r[1], r[2])
         for r in rows(con, "SELECT row_number, reason, raw_text FROM ops.quarantine")
-    )
+    }
     assert got[3] == ("expected 20 columns, found 3", '"usmf","PA9","1"')
     assert got[2][0] == "PurchaseAgreementId: key is empty"
     assert '"PurchaseAgreementId":""' in got[2][1]
@@ -147,7 +148,7 @@ def test_a_row_number_used_twice_is_refused_and_nothing_lands(
 def test_unknown_and_missing_key_columns_are_refused_but_other_fields_may_be_missing(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    with pytest.raises(LandingError, match="not in the catalog.*'Colour'"):
+    with pytest.raises(LandingError, match=r"not in the catalog.*'Colour'"):
         land_lines(con, batch([line("PA1", "1", Colour="red")]))
     with pytest.raises(LandingError, match=r"key columns missing: \['LineNumber'\]"):
         land_lines(con, batch([{"PurchaseAgreementLegalEntityId": "usmf",
@@ -164,12 +165,14 @@ def test_landing_the_same_file_twice_leaves_one_copy(con: duckdb.DuckDBPyConnect
     data = batch([line("PA1", "1"), line("PA1", "2"), line("PA1", "z")])
     first = land_lines(con, data, watermark=state.Watermark(execution_id="EXE-1"))
     again = land_lines(con, data, watermark=state.Watermark(execution_id="EXE-1"))
-    assert again.skipped and not first.skipped
+    assert again.skipped
+    assert not first.skipped
     assert (again.rows_in, again.landed, again.quarantined) == (3, 2, 1)
     assert scalar(con, "SELECT count(*) FROM raw_scm.purchase_agreement_lines") == 2
     assert scalar(con, "SELECT count(*) FROM ops.quarantine") == 1
     extract = state.get_extract_state(con, "scm", LINES.name, "usmf")
-    assert extract is not None and extract.rows_total == 2
+    assert extract is not None
+    assert extract.rows_total == 2
     land_lines(con, data, execution="EXE-2")
     assert scalar(con, "SELECT count(*) FROM raw_scm.purchase_agreement_lines") == 4
 
@@ -189,7 +192,8 @@ def test_a_shortfall_against_the_source_count_rolls_back_rows_and_watermark(
     assert scalar(con, "SELECT count(*) FROM raw_scm.purchase_agreement_lines") == 1
     assert scalar(con, "SELECT count(*) FROM ops.landed_files") == 1
     extract = state.get_extract_state(con, "scm", LINES.name, "usmf")
-    assert extract is not None and extract.last_execution_id == "EXE-1"
+    assert extract is not None
+    assert extract.last_execution_id == "EXE-1"
 
 
 def test_a_failing_watermark_update_rolls_back_the_landing(
@@ -210,7 +214,8 @@ def test_a_failing_watermark_update_rolls_back_the_landing(
 def test_landing_the_pending_execution_clears_it(con: duckdb.DuckDBPyConnection) -> None:
     state.set_pending(con, "scm", [LINES.name, VENDORS.name], "USMF", "EXE-7", run_id="run-1")
     pending = state.get_extract_state(con, "scm", LINES.name, "usmf")
-    assert pending is not None and pending.pending_execution_id == "EXE-7"
+    assert pending is not None
+    assert pending.pending_execution_id == "EXE-7"
     land_lines(
         con,
         batch([line("PA1", "1")]),
@@ -225,7 +230,8 @@ def test_landing_the_pending_execution_clears_it(con: duckdb.DuckDBPyConnection)
         "42",
     )
     vendors = state.get_extract_state(con, "scm", VENDORS.name, "usmf")
-    assert vendors is not None and vendors.pending_execution_id == "EXE-7"
+    assert vendors is not None
+    assert vendors.pending_execution_id == "EXE-7"
 
 
 def test_an_empty_stream_records_the_execution_with_zero_rows(
@@ -234,7 +240,8 @@ def test_an_empty_stream_records_the_execution_with_zero_rows(
     result = land_lines(con, [], watermark=state.Watermark(execution_id="EXE-1"))
     assert (result.rows_in, result.landed, result.skipped) == (0, 0, False)
     extract = state.get_extract_state(con, "scm", LINES.name, "usmf")
-    assert extract is not None and extract.last_execution_id == "EXE-1"
+    assert extract is not None
+    assert extract.last_execution_id == "EXE-1"
 
 
 def test_clm_rows_land_with_their_cursor_and_bad_json_is_quarantined(
@@ -247,9 +254,10 @@ def test_clm_rows_land_with_their_cursor_and_bad_json_is_quarantined(
             {"id": "CPTY-2", "name": "B", "address": '{"street": ', "updated_at": "now"},
         ]
     )  # fmt: skip
+    cursor = "2026-01-01T00:00:00Z"
     result = landing.land_clm(
-        con, "counterparty", data, run_id="r", cursor="2026-01-01T00:00:00Z",
-        source_file="counterparties.jsonl", watermark=state.Watermark(cursor="2026-01-01T00:00:00Z"),
+        con, "counterparty", data, run_id="r", cursor=cursor,
+        source_file="counterparties.jsonl", watermark=state.Watermark(cursor=cursor),
     )  # fmt: skip
     assert (result.landed, result.quarantined) == (1, 1)
     assert rows(con, "SELECT id, _cursor FROM raw_clm.counterparties") == [
@@ -259,4 +267,5 @@ def test_clm_rows_land_with_their_cursor_and_bad_json_is_quarantined(
     assert "address: '{\"street\": ' is not a JSON object" in reason
     assert "updated_at: 'now' is not a datetime" in reason
     extract = state.get_extract_state(con, "clm", "counterparty")
-    assert extract is not None and extract.cursor == "2026-01-01T00:00:00Z"
+    assert extract is not None
+    assert extract.cursor == "2026-01-01T00:00:00Z"

@@ -18,13 +18,18 @@ def test_schemas_and_ops_tables_exist_on_first_use(con: duckdb.DuckDBPyConnectio
             "model_runs", "test_results", "seed_state"} <= tables  # fmt: skip
 
 
+def insert_then_fail(con: duckdb.DuckDBPyConnection, error: Exception) -> None:
+    with db.transaction(con):
+        con.execute("INSERT INTO t VALUES (2)")
+        raise error
+
+
 def test_transaction_commits_or_rolls_back_as_a_whole(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE t (x INT)")
     with db.transaction(con):
         con.execute("INSERT INTO t VALUES (1)")
-    with pytest.raises(ZeroDivisionError), db.transaction(con):
-        con.execute("INSERT INTO t VALUES (2)")
-        raise ZeroDivisionError
+    with pytest.raises(ZeroDivisionError):
+        insert_then_fail(con, ZeroDivisionError())
     assert rows(con, "SELECT x FROM t") == [(1,)]
 
 
@@ -49,8 +54,10 @@ def test_steps_are_recorded_with_their_outcome(con: duckdb.DuckDBPyConnection) -
         ("land", "failed"),
         ("snapshot", "skipped"),
     ]
-    assert steps[0]["rows"] == 10 and json.loads(steps[0]["detail"]) == {"execution_id": "EXE-1"}
-    assert steps[0]["entity"] == "VendorsV2" and steps[0]["ended_at"] >= steps[0]["started_at"]
+    assert steps[0]["rows"] == 10
+    assert json.loads(steps[0]["detail"]) == {"execution_id": "EXE-1"}
+    assert steps[0]["entity"] == "VendorsV2"
+    assert steps[0]["ended_at"] >= steps[0]["started_at"]
     assert steps[1]["error"] == "ValueError: boom"
 
 
@@ -59,9 +66,7 @@ def test_a_failed_step_is_recorded_even_when_its_work_rolls_back(
 ) -> None:
     con.execute("CREATE TABLE t (x INT)")
     with pytest.raises(RuntimeError), state.step(con, "run-1", "work"):
-        with db.transaction(con):
-            con.execute("INSERT INTO t VALUES (1)")
-            raise RuntimeError("disk full")
+        insert_then_fail(con, RuntimeError("disk full"))
     assert rows(con, "SELECT count(*) FROM t") == [(0,)]
     assert rows(con, "SELECT status, error FROM ops.runs") == [
         ("failed", "RuntimeError: disk full")
@@ -83,7 +88,8 @@ def test_watermarks_keep_what_an_update_leaves_out(con: duckdb.DuckDBPyConnectio
         3,
         8,
     )
-    assert got.last_run_id == "r2" and got.legal_entity == "usmf"
+    assert got.last_run_id == "r2"
+    assert got.legal_entity == "usmf"
 
 
 def test_a_pending_execution_survives_until_that_execution_lands(
@@ -93,7 +99,9 @@ def test_a_pending_execution_survives_until_that_execution_lands(
     with db.transaction(con):
         state.advance(con, "scm", "VendorsV2", "usmf", state.Watermark("E4"), rows=1, run_id="r")
     still = state.get_extract_state(con, "scm", "VendorsV2", "usmf")
-    assert still is not None and still.pending_execution_id == "E5"
+    assert still is not None
+    assert still.pending_execution_id == "E5"
     state.clear_pending(con, "scm", "VendorsV2", "usmf")
     cleared = state.get_extract_state(con, "scm", "VendorsV2", "usmf")
-    assert cleared is not None and cleared.pending_execution_id is None
+    assert cleared is not None
+    assert cleared.pending_execution_id is None

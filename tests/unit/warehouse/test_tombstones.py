@@ -14,7 +14,11 @@ VENDORS = relations.scm("VendorsV2")
 
 
 def land(
-    con: duckdb.DuckDBPyConnection, accounts: list[str], execution: str, hours: int, le: str = "usmf"
+    con: duckdb.DuckDBPyConnection,
+    accounts: list[str],
+    execution: str,
+    hours: int,
+    le: str = "usmf",
 ) -> None:
     data = batch([{"dataAreaId": le, "VendorAccountNumber": a, "VendorOrganizationName": execution}
                   for a in accounts])  # fmt: skip
@@ -45,10 +49,9 @@ def test_a_vanished_key_becomes_a_tombstone_naming_the_run(
     result = snapshot(con, ["US-V1", "US-V3"], "run-2", hours=1)
     assert (result.keys_seen, result.tombstoned, result.revived) == (2, 1, 0)
     assert [r[1] for r in current_vendors(con)] == ["US-V1", "US-V3"]
-    assert rows(con, "SELECT record_key, legal_entity, key_values, noticed_run_id "
-                     "FROM ops.tombstones") == [  # fmt: skip
-        ("US-O'HARA-1", "usmf", ["usmf", "US-O'HARA-1"], "run-2")
-    ]
+    assert rows(
+        con, "SELECT record_key, legal_entity, key_values, noticed_run_id FROM ops.tombstones"
+    ) == [("US-O'HARA-1", "usmf", ["usmf", "US-O'HARA-1"], "run-2")]
     assert [t[0] for t in tombstones.active_tombstones(con, VENDORS, "usmf")] == ["US-O'HARA-1"]
 
 
