@@ -89,7 +89,6 @@ def apply_pending(
 ) -> RefreshResult:
     """:func:`refresh_current` inside the caller's transaction."""
     t = table
-    relations.ensure_tables(con, [t])
     loads = [
         int(r[0])
         for r in con.execute(
@@ -144,7 +143,6 @@ def rebuild_current(con: duckdb.DuckDBPyConnection, table: SourceTable) -> int:
     incremental refresh is tested against). Returns its row count."""
     t = table
     with transaction(con):
-        relations.ensure_tables(con, [t])
         con.execute(f"DELETE FROM {t.current}")
         rows = _scalar(
             con,

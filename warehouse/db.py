@@ -178,7 +178,9 @@ def connect(
     memory_limit: str | None = None,
     threads: int | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; as a writer, create the schemas and ``ops`` tables on first use.
+    """Open the warehouse; as a writer, create the schemas, the ``ops`` tables and every catalog
+    source relation (``raw_*``, ``current_*``) on first use, so models bind before a first
+    extract and concurrent landings never race to create a table.
 
     ``path`` may be ``":memory:"`` (tests). Raises :class:`WarehouseBusy` when another process
     holds the file. Give each thread its own ``con.cursor()``; DuckDB connections are not shared
@@ -208,6 +210,10 @@ def connect(
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         ensure_schemas(con)
+        # Imported here: relations builds on this module's quoting helpers.
+        from warehouse import relations
+
+        relations.ensure_all(con)
     return con
 
 

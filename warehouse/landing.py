@@ -27,12 +27,11 @@ import pyarrow as pa
 
 from connectors import catalog
 from connectors.errors import CompletenessError, LandingError
-from warehouse import relations, state
+from warehouse import relations, state, typecheck
 from warehouse.db import quote_ident, quote_literal, quoted_list, transaction
 from warehouse.relations import SourceTable
 
 ROW_NUMBER = "_row_number"
-EN_US_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y")
 
 Batches: TypeAlias = pa.RecordBatchReader | pa.Table | Iterable[pa.RecordBatch]
 
@@ -252,7 +251,7 @@ class _Landing:
             f"CREATE TEMP TABLE {self.failed} AS "
             f"SELECT {ROW_NUMBER} AS row_number, _reason AS reason, "
             f"CAST(json_object({raw_json}) AS VARCHAR) AS raw_text "
-            f"FROM (SELECT *, {self._reason_sql()} AS _reason FROM {t.raw} "
+            f"FROM (SELECT *, {typecheck.problems_sql(t)} AS _reason FROM {t.raw} "
             f"WHERE _load_id = {self.load_id}) WHERE _reason IS NOT NULL"
         )
         common = [
@@ -330,14 +329,6 @@ class _Landing:
         ]
         return ", ".join(parts)
 
-    def _reason_sql(self) -> str:
-        checks = [_key_check(k) for k in self.table.keys]
-        for name, typ in zip(self.table.fields, self.table.types, strict=True):
-            check = _type_check(name, typ)
-            if check:
-                checks.append(check)
-        return f"nullif(concat_ws('; ', {', '.join(checks)}), '')"
-
     def _check_row_numbers(self) -> None:
         rows = self.con.execute(
             f"SELECT n, count(*) FROM (SELECT {ROW_NUMBER} AS n FROM {self.table.raw} "
@@ -377,47 +368,3 @@ def _bad_rows_table(bad_rows: Iterable[BadRowLike]) -> pa.Table:
             "raw_text": pa.array([r.raw_text for r in rows], pa.string()),
         }
     )
-
-
-def _shown(col: str) -> str:
-    # The offending value, quoted and cut to a readable length, for the quarantine reason.
-    return f"'''' || left({col}, 100) || ''''"
-
-
-def _key_check(field: str) -> str:
-    col = quote_ident(field)
-    reason = quote_literal(f"{field}: key is empty")
-    return f"CASE WHEN nullif(trim({col}), '') IS NULL THEN {reason} END"
-
-
-def _type_check(field: str, typ: str) -> str | None:
-    """SQL giving a reason when ``field``'s text does not parse as ``typ``, else NULL."""
-    col = quote_ident(field)
-    value = f"trim({col})"
-    present = f"nullif({value}, '') IS NOT NULL"
-    label = quote_literal(f"{field}: ")
-    if typ == "int":
-        bad = (
-            f"(NOT regexp_full_match({value}, '[+-]?[0-9]+') "
-            f"OR TRY_CAST({value} AS BIGINT) IS NULL)"
-        )
-        what = "is not an integer"
-    elif typ == "decimal":
-        # A '.' decimal separator and no thousands separator, as packages and JSON write them.
-        bad = f"TRY_CAST({value} AS DECIMAL(38,10)) IS NULL"
-        what = "is not a decimal number"
-    elif typ in ("date", "datetime"):
-        formats = "[" + ", ".join(quote_literal(f) for f in EN_US_FORMATS) + "]"
-        bad = (
-            f"try_strptime({value}, {formats}) IS NULL AND TRY_CAST({value} AS TIMESTAMPTZ) IS NULL"
-        )
-        what = f"is not a {typ} (M/D/YYYY h:mm:ss AM or ISO 8601)"
-    elif typ == "bool":
-        bad = f"TRY_CAST({value} AS BOOLEAN) IS NULL"
-        what = "is not a boolean"
-    elif typ == "object":
-        bad = f"NOT json_valid({col})"
-        what = "is not a JSON object"
-    else:
-        return None
-    return f"CASE WHEN {present} AND {bad} THEN {label} || {_shown(col)} || ' {what}' END"

@@ -21,7 +21,7 @@ from datetime import datetime
 import duckdb
 
 from connectors.errors import ModelError
-from warehouse import db, relations, state
+from warehouse import db, state
 from warehouse.db import qualified, quote_ident, quote_literal, transaction
 from warehouse.runner import graph as graph_mod
 from warehouse.runner import seeds
@@ -70,7 +70,6 @@ def build(
     Raises :class:`ModelError` after the build when a model failed (unless ``raise_on_error`` is
     false; then see :func:`raise_failed_builds`)."""
     run_id = run_id or state.new_run_id()
-    relations.ensure_all(con)
     seeds.load_seeds(con, project.seed_files)
     graph, chosen = plan(con, project, selectors, exclude)
     broken: set[str] = set()
@@ -240,6 +239,8 @@ def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     target = qualified(model.layer, model.name)
     if model.description:
         con.execute(f"COMMENT ON {kind} {target} IS {quote_literal(model.description)}")
+    if not model.columns:
+        return
     actual = {c.lower(): c for c in _columns(con, model.layer, model.name)}
     for col in model.columns:
         name = actual.get(col.name.lower())

@@ -264,7 +264,7 @@ def test_clm_rows_land_with_their_cursor_and_bad_json_is_quarantined(
         ("CPTY-1", "2026-01-01T00:00:00Z")
     ]
     reason = str(scalar(con, "SELECT reason FROM ops.quarantine"))
-    assert "address: '{\"street\": ' is not a JSON object" in reason
+    assert "address: '{\"street\": ' is not valid JSON" in reason
     assert "updated_at: 'now' is not a datetime" in reason
     extract = state.get_extract_state(con, "clm", "counterparty")
     assert extract is not None
