@@ -16,7 +16,7 @@ from typing import Literal
 import duckdb
 
 from connectors import catalog
-from warehouse.db import quote_ident
+from warehouse.db import quote_ident, transaction
 
 Source = Literal["scm", "clm"]
 
@@ -174,7 +174,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[SourceTable])
     """Create missing raw and current tables, and add catalog fields a table lacks.
 
     A field added to the catalog later is appended to the existing tables (at the end, since
-    DuckDB cannot insert a column in the middle); old rows hold NULL in it.
+    DuckDB cannot insert a column in the middle); old rows hold NULL in it. Call it outside a
+    transaction: the changes, if any, are made in one of their own.
     """
     existing: dict[tuple[str, str], set[str]] = {}
     for schema, table, column in con.execute(
@@ -182,6 +183,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[SourceTable])
         "WHERE schema_name IN ('raw_scm', 'raw_clm', 'current_scm', 'current_clm')"
     ).fetchall():
         existing.setdefault((schema, table), set()).add(column)
+    ddl: list[str] = []
     for t in tables:
         wanted = [(f, "VARCHAR") for f in t.fields] + list(t.lineage)
         for schema in (t.raw_schema, t.current_schema):
@@ -189,11 +191,16 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[SourceTable])
             target = f"{quote_ident(schema)}.{quote_ident(t.table)}"
             if have is None:
                 cols = ", ".join(f"{quote_ident(n)} {typ}" for n, typ in wanted)
-                con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({cols})")
+                ddl.append(f"CREATE TABLE IF NOT EXISTS {target} ({cols})")
                 continue
-            for name, typ in wanted:
-                if name not in have:
-                    con.execute(f"ALTER TABLE {target} ADD COLUMN {quote_ident(name)} {typ}")
+            ddl.extend(
+                f"ALTER TABLE {target} ADD COLUMN {quote_ident(name)} {typ}"
+                for name, typ in wanted
+                if name not in have
+            )
+    if ddl:
+        with transaction(con):
+            con.execute(";\n".join(ddl))
 
 
 def ensure_all(con: duckdb.DuckDBPyConnection) -> None:
