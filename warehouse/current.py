@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import duckdb
 
 from warehouse import relations, state
-from warehouse.db import quote_ident, quoted_list, transaction
+from warehouse.db import count, quote_ident, quoted_list, transaction
 from warehouse.relations import SourceTable
 
 
@@ -103,16 +103,14 @@ def apply_pending(
     # The range lets zone maps skip old row groups; the list drops loads applied already.
     where = f"_load_id BETWEEN {loads[0]} AND {loads[-1]} AND _load_id IN ({ids})"
     keys = ", ".join(t.key_expr(k) for k in t.keys)
-    repeated = _scalar(
-        con, f"SELECT count(*) - count(DISTINCT ({keys})) FROM {t.raw} WHERE {where}"
-    )
+    repeated = count(con, f"SELECT count(*) - count(DISTINCT ({keys})) FROM {t.raw} WHERE {where}")
     chg = f"_clmsync_changed_{secrets.token_hex(4)}"
     con.execute(f"CREATE TEMP TABLE {chg} AS {select_latest(t, where, unique=not repeated)}")
     try:
-        changed = _scalar(con, f"SELECT count(*) FROM {chg}")
+        changed = count(con, f"SELECT count(*) FROM {chg}")
         # Rows a tombstone noticed after their extraction hides; they change nothing.
         con.execute(f"DELETE FROM {chg} n WHERE {_active_tombstone(t, 'n')}")
-        revived = _scalar(
+        revived = count(
             con,
             f"UPDATE ops.tombstones tb SET revived_at = n._extracted_at, revived_run_id = ?, "
             f"revived_by = 'row' FROM {chg} n WHERE tb.relation = '{t.relation_name}' "
@@ -123,7 +121,7 @@ def apply_pending(
             f"DELETE FROM {t.current} c USING {chg} n WHERE {t.key_match('c', 'n')} "
             f"AND {_newer('n', 'c')}"
         )
-        applied = _scalar(
+        applied = count(
             con,
             f"INSERT INTO {t.current} ({quoted_list(t.columns)}) "
             f"SELECT {quoted_list(t.columns, 'n')} FROM {chg} n ANTI JOIN {t.current} c "
@@ -144,7 +142,7 @@ def rebuild_current(con: duckdb.DuckDBPyConnection, table: SourceTable) -> int:
     t = table
     with transaction(con):
         con.execute(f"DELETE FROM {t.current}")
-        rows = _scalar(
+        rows = count(
             con,
             f"INSERT INTO {t.current} ({quoted_list(t.columns)}) "
             f"SELECT * FROM ({select_latest(t, 'true')}) n "
@@ -172,8 +170,3 @@ def refresh_all(
         for t in relations.all_source_tables()
         if t.relation_name in pending
     ]
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    rows = con.execute(sql, params or []).fetchall()
-    return int(rows[0][0]) if rows else 0

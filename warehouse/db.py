@@ -10,7 +10,7 @@ DuckDB I/O error. Everything else in ``warehouse/`` takes the connection this re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -245,6 +245,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         with suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
+
+
+def count(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> int:
+    """The integer ``sql`` returns: a ``count(*)``, the rows an INSERT, UPDATE, DELETE or
+    CREATE TABLE AS wrote, a sequence value."""
+    rows = con.execute(sql, list(params or [])).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeAlias
+from typing import Protocol, TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -28,7 +28,7 @@ import pyarrow as pa
 from connectors import catalog
 from connectors.errors import CompletenessError, LandingError
 from warehouse import relations, state, typecheck
-from warehouse.db import quote_ident, quote_literal, quoted_list, transaction
+from warehouse.db import count, quote_ident, quote_literal, quoted_list, transaction
 from warehouse.relations import SourceTable
 
 ROW_NUMBER = "_row_number"
@@ -116,7 +116,7 @@ def land(
                 table.relation_name, source_file, batch_id, le, load_id, rows_in, landed,
                 quarantined, by_reader, skipped=True,
             )  # fmt: skip
-        load_id = int(con.execute("SELECT nextval('ops.load_id_seq')").fetchall()[0][0])
+        load_id = count(con, "SELECT nextval('ops.load_id_seq')")
         landing = _Landing(con, table, source_file, load_id)
         try:
             result = landing.run(
@@ -238,7 +238,8 @@ class _Landing:
             quote_literal(self.source_file), f"TRY_CAST({ROW_NUMBER} AS BIGINT)",
             str(self.load_id),
         ]  # fmt: skip
-        stream_rows = self._count(
+        stream_rows = count(
+            self.con,
             f"INSERT INTO {t.raw} ({quoted_list(t.columns)}) "
             f"SELECT {self._cast_sql(columns)}, {', '.join(lineage)} FROM {self.stream_name}",
             [extracted_at],
@@ -260,13 +261,15 @@ class _Landing:
         ]  # fmt: skip
         quarantined = 0
         for name in (self.failed, self.bad_name):
-            quarantined += self._count(
+            quarantined += count(
+                self.con,
                 "INSERT INTO ops.quarantine (run_id, source, entity, legal_entity, batch_id, "
                 "source_file, quarantined_at, load_id, row_number, reason, raw_text) "
                 f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, row_number, reason, raw_text FROM {name}",
                 common,
             )
-        removed = self._count(
+        removed = count(
+            self.con,
             f"DELETE FROM {t.raw} WHERE _load_id = {self.load_id} "
             f"AND {ROW_NUMBER} IN (SELECT row_number FROM {self.failed})",
             [],
@@ -289,9 +292,6 @@ class _Landing:
         # When the transaction is aborted this fails, and the rollback drops the table instead.
         with suppress(duckdb.Error):
             self.con.execute(f"DROP TABLE IF EXISTS {self.failed}")
-
-    def _count(self, sql: str, params: Sequence[Any]) -> int:
-        return int(self.con.execute(sql, list(params)).fetchall()[0][0])
 
     def _map_columns(self, schema: pa.Schema) -> dict[str, str]:
         """Catalog field → incoming column. Unknown columns are an error (nothing is dropped

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import transaction
+from warehouse.db import count, transaction
 
 
 def utcnow() -> datetime:
@@ -116,7 +116,7 @@ def _insert_step(
     error: str | None,
 ) -> int:
     # The id is drawn first rather than through RETURNING, which is slow on keyed tables.
-    step_id = int(con.execute("SELECT nextval('ops.step_id_seq')").fetchall()[0][0])
+    step_id = count(con, "SELECT nextval('ops.step_id_seq')")
     con.execute(
         "INSERT INTO ops.runs (step_id, run_id, step, entity, legal_entity, status, started_at, "
         "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

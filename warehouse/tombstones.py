@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from connectors.errors import LandingError
 from warehouse import current, state
-from warehouse.db import quote_ident, quote_literal, quoted_list, transaction
+from warehouse.db import count, quote_ident, quote_literal, quoted_list, transaction
 from warehouse.landing import Batches, as_reader
 from warehouse.relations import SourceTable
 
@@ -106,7 +106,7 @@ def _compare(
     run_id: str,
     allow_empty: bool,
 ) -> SnapshotResult:
-    seen = int(con.execute(f"SELECT count(*) FROM {snap}").fetchall()[0][0])
+    seen = count(con, f"SELECT count(*) FROM {snap}")
     if t.company_field is not None and le is not None:
         other = con.execute(
             f"SELECT {quote_ident(t.company_field)} FROM {snap} s WHERE NOT {_scope(t, 's', le)} "
@@ -116,11 +116,7 @@ def _compare(
             raise LandingError(
                 t.relation_name, "key snapshot", f"snapshot of {le} holds keys of {other[0][0]}"
             )
-    held = int(
-        con.execute(f"SELECT count(*) FROM {t.current} c WHERE {_scope(t, 'c', le)}").fetchall()[0][
-            0
-        ]
-    )
+    held = count(con, f"SELECT count(*) FROM {t.current} c WHERE {_scope(t, 'c', le)}")
     if seen == 0 and held and not allow_empty:
         raise LandingError(
             t.relation_name,
@@ -136,13 +132,12 @@ def _compare(
         [when],
     )
     try:
-        tombstoned = int(
-            con.execute(
-                "INSERT INTO ops.tombstones (source, entity, relation, legal_entity, key_values, "
-                "record_key, noticed_run_id, noticed_at) "
-                f"SELECT ?, ?, ?, ?, {t.key_list('g')}, {t.record_key('g')}, ?, ? FROM {gone} g",
-                [t.source, t.name, t.relation_name, le, run_id, when],
-            ).fetchall()[0][0]
+        tombstoned = count(
+            con,
+            "INSERT INTO ops.tombstones (source, entity, relation, legal_entity, key_values, "
+            "record_key, noticed_run_id, noticed_at) "
+            f"SELECT ?, ?, ?, ?, {t.key_list('g')}, {t.record_key('g')}, ?, ? FROM {gone} g",
+            [t.source, t.name, t.relation_name, le, run_id, when],
         )
         con.execute(f"DELETE FROM {t.current} c USING {gone} g WHERE {t.key_match('c', 'g')}")
     finally:
@@ -163,13 +158,12 @@ def _revive(
         [t.relation_name],
     )
     try:
-        revived = int(
-            con.execute(
-                "UPDATE ops.tombstones tb SET revived_at = ?, revived_run_id = ?, "
-                f"revived_by = 'snapshot' FROM {back} b WHERE tb.relation = ? "
-                f"AND tb.revived_at IS NULL AND tb.key_values = {t.key_list('b')}",
-                [when, run_id, t.relation_name],
-            ).fetchall()[0][0]
+        revived = count(
+            con,
+            "UPDATE ops.tombstones tb SET revived_at = ?, revived_run_id = ?, "
+            f"revived_by = 'snapshot' FROM {back} b WHERE tb.relation = ? "
+            f"AND tb.revived_at IS NULL AND tb.key_values = {t.key_list('b')}",
+            [when, run_id, t.relation_name],
         )
         if revived:
             match = " AND ".join(

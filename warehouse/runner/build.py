@@ -22,7 +22,7 @@ import duckdb
 
 from connectors.errors import ModelError
 from warehouse import db, state
-from warehouse.db import qualified, quote_ident, quote_literal, transaction
+from warehouse.db import count, qualified, quote_ident, quote_literal, transaction
 from warehouse.runner import graph as graph_mod
 from warehouse.runner import seeds
 from warehouse.runner.project import Model, Project
@@ -155,7 +155,7 @@ def _swap(con: duckdb.DuckDBPyConnection, model: Model, existing: str | None) ->
     temp = qualified(model.layer, f"__clmsync_new_{model.name}")
     target = qualified(model.layer, model.name)
     con.execute(f"DROP TABLE IF EXISTS {temp}")
-    rows = int(con.execute(f"CREATE TABLE {temp} AS (\n{body(model)})").fetchall()[0][0])
+    rows = count(con, f"CREATE TABLE {temp} AS (\n{body(model)})")
     if existing:
         con.execute(f"DROP {existing.upper()} {target}")
     con.execute(f"ALTER TABLE {temp} RENAME TO {quote_ident(model.name)}")
@@ -226,11 +226,10 @@ def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: st
     )
     cols = ", ".join(quote_ident(c) for c in new_cols)
     values = ", ".join(f"s.{quote_ident(c)}" for c in new_cols)
-    return int(
-        con.execute(
-            f"MERGE INTO {target} t USING {staged} s ON {on} {matched} "
-            f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
-        ).fetchall()[0][0]
+    return count(
+        con,
+        f"MERGE INTO {target} t USING {staged} s ON {on} {matched} "
+        f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})",
     )
 
 

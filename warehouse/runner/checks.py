@@ -19,7 +19,7 @@ import duckdb
 
 from connectors.errors import ModelTestFailed
 from warehouse import state
-from warehouse.db import quote_ident, quote_literal
+from warehouse.db import count, quote_ident, quote_literal
 from warehouse.runner.build import plan
 from warehouse.runner.project import Model, Project
 from warehouse.runner.properties import TestSpec
@@ -126,7 +126,7 @@ def _run_one(
     column = spec.columns[0] if len(spec.columns) == 1 else None
     clock = time.perf_counter()
     try:
-        failures = int(con.execute(f"SELECT count(*) FROM (\n{sql}\n)").fetchall()[0][0])
+        failures = count(con, f"SELECT count(*) FROM (\n{sql}\n)")
         sample = None
         if failures:
             cur = con.execute(f"SELECT * FROM (\n{sql}\n) LIMIT {SAMPLE_ROWS}")

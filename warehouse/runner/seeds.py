@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from connectors.errors import ModelError
 from warehouse import state, taxonomy
-from warehouse.db import qualified, quote_ident, quote_literal, transaction
+from warehouse.db import count, qualified, quote_ident, quote_literal, transaction
 
 KINDS_SEED = "mismatch_kinds"
 
@@ -99,7 +99,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path, header: lis
         )
     except duckdb.Error as exc:
         raise ModelError(f"seed {path.name}: {exc}", files=[str(path)]) from None
-    return int(con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
+    return count(con, f"SELECT count(*) FROM {target}")
 
 
 def _record(con: duckdb.DuckDBPyConnection, name: str, checksum: str, rows: int) -> None:
