@@ -227,8 +227,8 @@ class _Landing:
     ) -> LandingResult:
         # One scan of the stream straight into the raw table, then the type checks over this
         # landing's rows only (found by _load_id), and the failures moved out to the quarantine.
-        # Measured on 1M rows x 35 columns this is about twice as fast as staging the stream in a
-        # temporary table first; the deletes stay inside this transaction.
+        # Measured on 1M vendor rows this takes about a third less time than staging the stream
+        # in a temporary table first; the deletes never leave this transaction.
         t = self.table
         reader = as_reader(batches, (*t.fields, ROW_NUMBER))
         columns = self._map_columns(reader.schema)
