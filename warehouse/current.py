@@ -15,6 +15,9 @@ those keys, so its cost follows the rows that changed rather than the size of th
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -36,6 +39,24 @@ class RefreshResult:
     applied: int
     stale: int
     revived: int
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def relation_lock(table: SourceTable) -> Iterator[None]:
+    """Serialise changes to one current relation between threads of this process.
+
+    Extracts land concurrently (each thread on its own cursor); two refreshes of one relation at
+    once would both take the same landings and one would fail on a write conflict, so they wait
+    for each other instead. Different relations still refresh in parallel.
+    """
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(table.relation_name, threading.Lock())
+    with lock:
+        yield
 
 
 def select_latest(t: SourceTable, where: str, *, unique: bool = False) -> str:
@@ -80,14 +101,14 @@ def refresh_current(
     con: duckdb.DuckDBPyConnection, table: SourceTable, *, run_id: str | None = None
 ) -> RefreshResult:
     """Apply the landings of ``table`` not applied yet, in one transaction."""
-    with transaction(con):
+    with relation_lock(table), transaction(con):
         return apply_pending(con, table, run_id=run_id)
 
 
 def apply_pending(
     con: duckdb.DuckDBPyConnection, table: SourceTable, *, run_id: str | None = None
 ) -> RefreshResult:
-    """:func:`refresh_current` inside the caller's transaction."""
+    """:func:`refresh_current` inside the caller's transaction (holding :func:`relation_lock`)."""
     t = table
     loads = [
         int(r[0])
@@ -140,7 +161,7 @@ def rebuild_current(con: duckdb.DuckDBPyConnection, table: SourceTable) -> int:
     """Recompute ``table``'s current relation from all of raw (recovery; the reference the
     incremental refresh is tested against). Returns its row count."""
     t = table
-    with transaction(con):
+    with relation_lock(t), transaction(con):
         con.execute(f"DELETE FROM {t.current}")
         rows = count(
             con,

@@ -59,7 +59,7 @@ def apply_key_snapshot(
     reader = as_reader(keys, t.keys)
     stream = f"_clmsync_keys_{secrets.token_hex(4)}"
     snap = f"_clmsync_snapshot_{secrets.token_hex(4)}"
-    with transaction(con):
+    with current.relation_lock(t), transaction(con):
         current.apply_pending(con, t, run_id=run_id)
         con.register(stream, reader)
         try:

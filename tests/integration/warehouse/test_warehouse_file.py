@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +96,39 @@ def test_a_run_lands_refreshes_snapshots_and_builds_on_a_file(tmp_path: Path) ->
         assert [t[0] for t in tombstones.active_tombstones(reader, vendors)] == ["US-V2"]
     finally:
         reader.close()
+
+
+def test_entities_land_and_refresh_concurrently_on_cursors(tmp_path: Path) -> None:
+    con = db.connect(tmp_path / "warehouse.duckdb")
+    errors: list[BaseException] = []
+
+    def extract(entity: str, le: str) -> None:
+        cursor = con.cursor()  # one per thread, as the extract flow does
+        table = relations.scm(entity)
+        try:
+            for k in range(3):
+                n = 2000
+                data = {key: [f"{le}-{k}-{i}" for i in range(n)] for key in table.keys}
+                data[str(table.company_field)] = [le] * n
+                data["_row_number"] = [str(i) for i in range(1, n + 1)]
+                landing.land(
+                    cursor, table, pa.table(data), run_id="run", batch_id=f"EXE-{k}",
+                    source_file="f.csv", legal_entity=le,
+                    watermark=state.Watermark(execution_id=f"EXE-{k}"),
+                )  # fmt: skip
+                current.refresh_current(cursor, table)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    jobs = [("VendorsV2", le) for le in ("usmf", "demf", "gbsi")] + [("ContactPersons", "usmf")]
+    threads = [threading.Thread(target=extract, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert con.execute("SELECT count(*) FROM current_scm.vendors").fetchall() == [(18000,)]
+    assert con.execute(
+        "SELECT count(*) FROM ops.landed_files WHERE current_refreshed_at IS NULL"
+    ).fetchall() == [(0,)]
+    con.close()
