@@ -270,6 +270,18 @@ class WarehouseBusy(ClmSyncError, TransientError):
     """Another process holds the warehouse for writing."""
 
 
+class LandingError(ClmSyncError, TerminalError):
+    """Rows handed to the warehouse cannot be landed as given (unknown or missing columns,
+    duplicate row numbers, counts that do not add up). ``relation`` and ``source_file`` say where.
+    """
+
+    def __init__(self, relation: str, source_file: str, reason: str) -> None:
+        self.relation = relation
+        self.source_file = source_file
+        self.reason = reason
+        super().__init__(f"landing {source_file} into {relation}: {reason}")
+
+
 class ModelError(ClmSyncError, TerminalError):
     """A model cannot be built: bad SQL, a cycle, a reference to nothing."""
 

@@ -1,0 +1,256 @@
+"""Building models: seeds first, then each selected model in dependency order.
+
+Each model is built in its own transaction. Views are replaced; tables are created under a
+temporary name and swapped in, so a failed build leaves the previous table as it was; incremental
+models are merged into their table on the unique key (the select's rows are staged and checked for
+duplicate keys first: a duplicate would otherwise be inserted twice). Descriptions from the folder's
+YAML become ``COMMENT ON`` the relation and its columns. A model whose build fails does not stop
+models that do not depend on it; its descendants are skipped, and the build raises
+:class:`ModelError` at the end. Every model's outcome goes to ``ops.model_runs``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from connectors.errors import ModelError
+from warehouse import db, state
+from warehouse.db import count, qualified, quote_ident, quote_literal, transaction
+from warehouse.runner import graph as graph_mod
+from warehouse.runner import seeds
+from warehouse.runner.project import Model, Project
+
+_TRAILING = re.compile(r";\s*(--[^\n]*\s*)*$")
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    model: str
+    relation: str
+    materialized: str
+    status: str  # success | error | skipped
+    rows: int | None
+    seconds: float
+    error: str | None = None
+    files: tuple[str, ...] = ()  # the files to look at when it failed
+
+
+def plan(
+    con: duckdb.DuckDBPyConnection | None,
+    project: Project,
+    selectors: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> tuple[graph_mod.Graph, list[Model]]:
+    """Resolve the project and select models, without building anything. With no connection
+    only the catalog's source relations and seeds count as existing."""
+    known = db.existing_relations(con) if con is not None else set()
+    graph = graph_mod.resolve(project, known)
+    return graph, graph_mod.select(graph, selectors, exclude)
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    *,
+    selectors: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    run_id: str | None = None,
+    full_refresh: bool = False,
+    raise_on_error: bool = True,
+) -> list[ModelResult]:
+    """Load changed seeds, then build the selected models in dependency order.
+
+    Raises :class:`ModelError` after the build when a model failed (unless ``raise_on_error`` is
+    false; then see :func:`raise_failed_builds`)."""
+    run_id = run_id or state.new_run_id()
+    seeds.load_seeds(con, project.seed_files)
+    graph, chosen = plan(con, project, selectors, exclude)
+    broken: set[str] = set()
+    results: list[ModelResult] = []
+    for model in chosen:
+        started = state.utcnow()
+        clock = time.perf_counter()
+        if graph.ancestors(model.relation) & broken:
+            broken.add(model.relation)
+            result = ModelResult(
+                model.name, model.relation, model.materialized, "skipped", None, 0.0,
+                "an upstream model failed",
+            )  # fmt: skip
+        else:
+            try:
+                rows = materialize(con, model, full_refresh=full_refresh)
+                result = ModelResult(
+                    model.name, model.relation, model.materialized, "success", rows,
+                    state.elapsed(clock),
+                )  # fmt: skip
+            except (duckdb.Error, ModelError) as exc:
+                broken.add(model.relation)
+                files = getattr(exc, "files", None) or [model.file]
+                result = ModelResult(
+                    model.name, model.relation, model.materialized, "error", None,
+                    state.elapsed(clock), f"{model.file}: {exc}", tuple(files),
+                )  # fmt: skip
+        _record(con, run_id, result, started)
+        results.append(result)
+    if raise_on_error:
+        raise_failed_builds(results)
+    return results
+
+
+def raise_failed_builds(results: Sequence[ModelResult]) -> None:
+    """Raise :class:`ModelError` naming every model whose build failed, if any did."""
+    failed = [r for r in results if r.status == "error"]
+    if failed:
+        raise ModelError(
+            f"{len(failed)} model(s) failed to build: " + "; ".join(str(r.error) for r in failed),
+            files=sorted({f for r in failed for f in r.files}),
+        )
+
+
+def _record(con: duckdb.DuckDBPyConnection, run_id: str, r: ModelResult, started: datetime) -> None:
+    con.execute(
+        "INSERT INTO ops.model_runs (run_id, model, relation, materialized, status, rows, "
+        "seconds, error, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id, r.model, r.relation, r.materialized, r.status, r.rows, r.seconds, r.error,
+            started, state.utcnow(),
+        ],
+    )  # fmt: skip
+
+
+def body(model: Model) -> str:
+    """The model's select, without a final semicolon, safe to wrap in parentheses."""
+    return _TRAILING.sub("", model.sql.rstrip()) + "\n"
+
+
+def materialize(
+    con: duckdb.DuckDBPyConnection, model: Model, *, full_refresh: bool = False
+) -> int | None:
+    """Build one model in one transaction; the rows it wrote (None for a view)."""
+    with transaction(con):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(model.layer)}")
+        existing = db.relation_exists(con, model.layer, model.name)
+        target = qualified(model.layer, model.name)
+        if model.materialized == "view":
+            if existing == "table":
+                con.execute(f"DROP TABLE {target}")
+            con.execute(f"CREATE OR REPLACE VIEW {target} AS (\n{body(model)})")
+            rows = None
+        elif model.materialized == "table":
+            rows = _swap(con, model, existing)
+        else:
+            rows = _incremental(con, model, existing, full_refresh)
+        _comment(con, model)
+    return rows
+
+
+def _swap(con: duckdb.DuckDBPyConnection, model: Model, existing: str | None) -> int:
+    temp = qualified(model.layer, f"__clmsync_new_{model.name}")
+    target = qualified(model.layer, model.name)
+    con.execute(f"DROP TABLE IF EXISTS {temp}")
+    rows = count(con, f"CREATE TABLE {temp} AS (\n{body(model)})")
+    if existing:
+        con.execute(f"DROP {existing.upper()} {target}")
+    con.execute(f"ALTER TABLE {temp} RENAME TO {quote_ident(model.name)}")
+    return rows
+
+
+def _incremental(
+    con: duckdb.DuckDBPyConnection, model: Model, existing: str | None, full_refresh: bool
+) -> int:
+    target = qualified(model.layer, model.name)
+    if existing == "view" or (existing == "table" and full_refresh):
+        con.execute(f"DROP {existing.upper()} {target}")
+        existing = None
+    if existing is None:
+        if not model.reads_itself:
+            return _swap(con, model, None)
+        cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
+        con.execute(f"CREATE TABLE {target} ({cols})")
+    staged = f"_clmsync_incremental_{secrets.token_hex(4)}"
+    con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body(model)})")
+    try:
+        return _merge(con, model, target, staged)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {staged}")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str, str]:
+    """Column name (as spelled) → type, in order."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
+        "AND table_name = ? ORDER BY column_index",
+        [schema, name],
+    ).fetchall()
+    return {str(n): str(t) for n, t in rows}
+
+
+def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: str) -> int:
+    new_cols = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {staged}").fetchall()}
+    lower = {c.lower(): c for c in new_cols}
+    missing = [k for k in model.unique_key if k.lower() not in lower]
+    if missing:
+        raise ModelError(f"{model.file}: unique_key columns {missing} are not in the select")
+    keys = [lower[k.lower()] for k in model.unique_key]
+    key_list = ", ".join(quote_ident(k) for k in keys)
+    dup = con.execute(
+        f"SELECT {key_list}, count(*) FROM {staged} GROUP BY ALL "
+        f"HAVING count(*) > 1 OR {' OR '.join(f'{quote_ident(k)} IS NULL' for k in keys)} "
+        "LIMIT 1"
+    ).fetchall()
+    if dup:
+        raise ModelError(
+            f"{model.file}: the select returns unique_key ({', '.join(keys)}) = "
+            f"{dup[0][:-1]} {dup[0][-1]} times or with a NULL; an incremental model needs one "
+            "row per key"
+        )
+    have = {c.lower() for c in _columns(con, model.layer, model.name)}
+    for col, typ in new_cols.items():
+        if col.lower() not in have:
+            con.execute(f"ALTER TABLE {target} ADD COLUMN {quote_ident(col)} {typ}")
+    on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+    others = [c for c in new_cols if c not in keys]
+    # An explicit SET list: DuckDB's short form (UPDATE without SET) is very slow on keyed tables.
+    matched = (
+        "WHEN MATCHED THEN UPDATE SET "
+        + ", ".join(f"{quote_ident(c)} = s.{quote_ident(c)}" for c in others)
+        if others
+        else ""
+    )
+    cols = ", ".join(quote_ident(c) for c in new_cols)
+    values = ", ".join(f"s.{quote_ident(c)}" for c in new_cols)
+    return count(
+        con,
+        f"MERGE INTO {target} t USING {staged} s ON {on} {matched} "
+        f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})",
+    )
+
+
+def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    kind = "VIEW" if model.materialized == "view" else "TABLE"
+    target = qualified(model.layer, model.name)
+    if model.description:
+        con.execute(f"COMMENT ON {kind} {target} IS {quote_literal(model.description)}")
+    if not model.columns:
+        return
+    actual = {c.lower(): c for c in _columns(con, model.layer, model.name)}
+    for col in model.columns:
+        name = actual.get(col.name.lower())
+        if name is None:
+            raise ModelError(
+                f"{model.doc_file}: describes column {col.name} of {model.relation}, which has "
+                f"no such column (it has {sorted(actual.values())})",
+                files=[str(model.doc_file), model.file],
+            )
+        if col.description:
+            con.execute(
+                f"COMMENT ON COLUMN {target}.{quote_ident(name)} "
+                f"IS {quote_literal(col.description)}"
+            )
