@@ -47,7 +47,8 @@ def router(state: EmulatorState) -> APIRouter:
                 if not isinstance(item, dict):
                     raise ValueError("a fault is a JSON object")
                 if item.get("kind") == "token_invalidate":
-                    state.tokens_invalid_before = time.time() + 1
+                    # Token times are whole seconds: every token of this second goes too.
+                    state.tokens_invalid_before = int(time.time()) + 1
                     added.append({"kind": "token_invalidate", "applied": True})
                     continue
                 added.append(state.faults.add(item).public())

@@ -52,9 +52,14 @@ class EmulatorInfo:
     state_dir: Path
     base_url: str
     state: EmulatorState | None = field(default=None, repr=False, compare=False)
+    _admin_session: requests.Session | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "state"}
+        data = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("state", "_admin_session")
+        }
         data["state_dir"] = str(self.state_dir)
         return data
 
@@ -83,14 +88,12 @@ class EmulatorInfo:
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         """Call an admin endpoint (``path`` relative to ``/_emulator``); returns its JSON."""
-        with self.session() as session:
-            response = session.request(
-                method,
-                f"{self.base_url}/_emulator/{path.lstrip('/')}",
-                json=body,
-                headers={"X-Emulator-Admin": self.admin_token},
-                timeout=120,
-            )
+        if self._admin_session is None:
+            self._admin_session = self.session()
+            self._admin_session.headers["X-Emulator-Admin"] = self.admin_token
+        response = self._admin_session.request(
+            method, f"{self.base_url}/_emulator/{path.lstrip('/')}", json=body, timeout=120
+        )
         response.raise_for_status()
         return response.json()
 
@@ -218,7 +221,9 @@ def _prepare(
     directory.mkdir(parents=True, exist_ok=True)
     opts = Options()
     opts.update(options)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it every response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     actual = sock.getsockname()[1]

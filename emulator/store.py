@@ -129,10 +129,14 @@ class Store:
         with self.transaction() as con:
             con.register("_insert_source", source)
             try:
-                for f in entity.fields:
-                    check = sql.type_error_expr(f, sql.ident(f.name))
-                    if check is None:
-                        continue
+                checks = [
+                    (f, c)
+                    for f in entity.fields
+                    if (c := sql.type_error_expr(f, sql.ident(f.name)))
+                ]
+                any_bad = " OR ".join(c for _, c in checks) or "FALSE"
+                found = con.execute(f"SELECT 1 FROM _insert_source WHERE {any_bad} LIMIT 1")
+                for f, check in checks if found.fetchall() else []:
                     bad = con.execute(
                         f"SELECT _row, {sql.ident(f.name)} FROM _insert_source "
                         f"WHERE {check} LIMIT 1"
