@@ -38,6 +38,10 @@ class Ctx:
         """Create (or replace) work table ``name`` from ``select``."""
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}")
 
+    def view(self, name: str, select: str) -> None:
+        """Create (or replace) a view: a step read once, so never copied into a table."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+
     def scm(self, entity_name: str, exprs: dict[str, str], source: str) -> None:
         """Create the SCM output table of ``entity_name`` with every catalog field, typed."""
         entity = catalog.entity(entity_name)

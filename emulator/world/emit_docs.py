@@ -119,18 +119,21 @@ def build_current(ctx: Ctx) -> None:
 
 def build_scm_documents(ctx: Ctx) -> None:
     """SCM's contracts, purchase agreements and lines: the original values of synced bundles."""
+    # Narrow id tables, and views that join them: the wide bundle rows are never copied.
     ctx.table(
-        "w_scm_k",
-        """SELECT *, 'C' || lpad(CAST(row_number() OVER (PARTITION BY le ORDER BY c_created, kno)
+        "w_kid",
+        """SELECT kno, 'C' || lpad(CAST(row_number() OVER (PARTITION BY le ORDER BY c_created, kno)
                                     AS VARCHAR), 7, '0') AS contract_id
            FROM w_bc WHERE NOT c_new""",
     )
     ctx.table(
-        "w_scm_a",
-        """SELECT *, 'PA' || lpad(CAST(row_number() OVER (PARTITION BY le ORDER BY a_created, kno)
+        "w_paid",
+        """SELECT kno, 'PA' || lpad(CAST(row_number() OVER (PARTITION BY le ORDER BY a_created, kno)
                                      AS VARCHAR), 7, '0') AS pa_id
-           FROM w_scm_k WHERE is_pa AND NOT a_new""",
+           FROM w_bc WHERE is_pa AND NOT a_new AND NOT c_new""",
     )
+    ctx.view("w_scm_k", "SELECT * FROM w_bc JOIN w_kid USING (kno)")
+    ctx.view("w_scm_a", "SELECT * FROM w_scm_k JOIN w_paid USING (kno)")
     blank = "DATE '1900-01-01'"
     ctx.scm(
         "CLMIntegrationContracts",
@@ -162,10 +165,7 @@ def build_scm_documents(ctx: Ctx) -> None:
         },
         "w_scm_a ORDER BY le, pa_id",
     )  # fmt: skip
-    ctx.table(
-        "w_scm_l",
-        """SELECT l.*, a.pa_id FROM w_lc l JOIN w_scm_a a USING (kno) WHERE NOT l.is_extra""",
-    )
+    ctx.view("w_scm_l", "SELECT * FROM w_lc JOIN w_paid USING (kno) WHERE NOT is_extra")
     ctx.scm(
         "CLMIntegrationPurchaseAgreementLines",
         {

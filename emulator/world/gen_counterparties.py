@@ -109,7 +109,7 @@ def build_counterparties(ctx: Ctx) -> None:
         )
         + " END)"
     )
-    ctx.table(
+    ctx.view(
         "w_cp0",
         f"""
         SELECT v.vid, v.le, v.acct, v.kind_role, v.cpk, v.cp_noise, v.vname, v.tax, v.country,
@@ -156,7 +156,7 @@ def build_counterparties(ctx: Ctx) -> None:
         "currency": f"CASE WHEN list_contains(stale, 5) THEN alt_cur ELSE {cur0} END",
         "payment_terms": f"CASE WHEN list_contains(stale, 6) THEN alt_pt ELSE {pt0} END",
     }
-    ctx.table(
+    ctx.view(
         "w_cp1",
         f"""
         SELECT c.*, {", ".join(f"{v} AS c_{k}" for k, v in vals.items())},
@@ -168,10 +168,10 @@ def build_counterparties(ctx: Ctx) -> None:
                     'counterparty_linked_by_name') THEN NULL ELSE acct END AS c_acct,
           {wanted} AS noise_wanted
         FROM (
-          SELECT c.*, (SELECT d.city FROM w_city_d d WHERE d.country = c.country
-                       AND d.idx = (p.idx + 1 + {r.i("altc", "p.n - 1", "c.vid")}) % p.n)
-                 AS alt_city
-          FROM w_cp0 c LEFT JOIN w_city_d p ON p.country = c.country AND p.city = c.city
+          SELECT c.*, d.city AS alt_city
+          FROM (SELECT c.*, (p.idx + 1 + {r.i("altc", "p.n - 1", "c.vid")}) % p.n AS alt_idx
+                FROM w_cp0 c LEFT JOIN w_city_d p ON p.country = c.country AND p.city = c.city) c
+          LEFT JOIN w_city_d d ON d.country = c.country AND d.idx = c.alt_idx
         ) c""",
     )
     _apply_noise(ctx)
@@ -194,18 +194,18 @@ def _apply_noise(ctx: Ctx) -> None:
         value, kind = noisy(col, "noise_wanted")
         value_cases.append(f"WHEN {i} THEN {value}")
         kind_cases.append(f"WHEN {i} THEN {kind}")
-    sets = ", ".join(
-        f"{col} = CASE WHEN nf = {i} THEN noise_value ELSE {col} END" for i, col in enumerate(cols)
+    replaced = ", ".join(
+        f"CASE WHEN nf = {i} THEN noise_value ELSE {col} END AS {col}" for i, col in enumerate(cols)
     )
-    ctx.table(
+    ctx.view(
         "w_cp2",
-        f"""SELECT *, CASE nf {" ".join(value_cases)} END AS noise_value,
-                   CASE nf {" ".join(kind_cases)} END AS noise_kind,
-                   CASE nf {" ".join(f"WHEN {i} THEN {c}" for i, c in enumerate(cols))} END
-                     AS noise_clean
-            FROM w_cp1""",
+        f"""SELECT * REPLACE ({replaced})
+            FROM (SELECT *, CASE nf {" ".join(value_cases)} END AS noise_value,
+                         CASE nf {" ".join(kind_cases)} END AS noise_kind,
+                         CASE nf {" ".join(f"WHEN {i} THEN {c}" for i, c in enumerate(cols))} END
+                           AS noise_clean
+                  FROM w_cp1)""",
     )
-    ctx.run(f"UPDATE w_cp2 SET {sets} WHERE nf IS NOT NULL")
 
 
 def _add_unlinked(ctx: Ctx) -> None:

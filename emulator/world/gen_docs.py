@@ -74,7 +74,7 @@ def build_bundles(ctx: Ctx) -> None:
     if n_doccp == 0:
         raise ValueError(f"size {ctx.size} is too small: no counterparty can hold a contract")
     u_len = r.u("nlines", "kno")
-    ctx.table(
+    ctx.view(
         "w_b0",
         f"""
         SELECT b.kno, b.kno < {n_pa} AS is_pa, c.cid, c.bu, c.cpk, c.kind_role, v.vid, v.le,
@@ -96,16 +96,17 @@ def build_bundles(ctx: Ctx) -> None:
           {r.u("own", "b.kno")} < {SCM_OWNED_SHARE} AS scm_draw,
           {r.u("blocknew", "b.kno")} < {BLOCKED_NEW_SHARE} AS blocked_new_draw,
           {r.u("bkind", "b.kno")} AS ku
-        FROM range({n_pa + n_other}) b(kno)
-        JOIN w_doccp c ON c.pos = {r.i("kcp", n_doccp, "b.kno")}
-        JOIN w_vendor v ON v.vid = c.vid
-        JOIN (SELECT DISTINCT le, n FROM w_buyer) bn ON bn.le = v.le
-        JOIN w_buyer bu ON bu.le = v.le AND bu.idx = {r.i("owner", "bn.n", "b.kno")}""",
+        FROM (SELECT kno, {r.i("kcp", n_doccp, "kno")} AS pos
+              FROM range({n_pa + n_other}) b(kno)) b
+        JOIN w_doccp c ON c.pos = b.pos
+        JOIN (SELECT v.*, bn.n AS n_buyers FROM w_vendor v
+              JOIN (SELECT DISTINCT le, n FROM w_buyer) bn ON bn.le = v.le) v ON v.vid = c.vid
+        JOIN w_buyer bu ON bu.le = v.le AND bu.idx = {r.i("owner", "v.n_buyers", "b.kno")}""",
     )
     other = _kind_case(ctx, OTHER_CONTRACT_KINDS, "ku")
     clm_pa = _kind_case(ctx, CLM_OWNED_PA_KINDS, "ku")
     scm_pa = _kind_case(ctx, SCM_OWNED_PA_KINDS, "ku")
-    ctx.table(
+    ctx.view(
         "w_b1",
         f"""
         SELECT *,
@@ -147,7 +148,7 @@ def _decide_details(ctx: Ctx) -> None:
         f"CASE WHEN is_pa THEN {r.pick(PA_NOISE_TARGETS, 'ntarget', k)}"
         f" ELSE {r.pick(['c_eff', 'c_status'], 'ntarget2', k)} END"
     )
-    ctx.table(
+    ctx.view(
         "w_b2",
         f"""
         SELECT *,
@@ -185,30 +186,41 @@ def _decide_details(ctx: Ctx) -> None:
           FROM w_b1
         )""",
     )
-    ctx.run("DROP TABLE w_b0; DROP TABLE w_b1")
     _current_values(ctx)
 
 
 def _current_values(ctx: Ctx) -> None:
     r = ctx.rnd
     k = "kno"
-    cst_codes = "(SELECT codes FROM w_code WHERE domain = 'cstatus' AND scm = cst)"
-    ast_codes = "(SELECT codes FROM w_code WHERE domain = 'astatus' AND scm = ast)"
     unmapped_type = r.pick(ref.UNMAPPED_CONTRACT_TYPES, "utype", k)
     ctype_desc = (
         "(CASE ctype "
         + " ".join(f"WHEN {q(t)} THEN {q(d)}" for t, d in ref.CONTRACT_TYPES)
         + " END)"
     )
+    joins = []
+    for alias, domain, col in (
+        ("ctype_codes", "ctype", "ctype"), ("cst_codes", "cstatus", "cst"),
+        ("cst_new_codes", "cstatus", "cst_new"), ("ast_codes", "astatus", "ast"),
+        ("ast_new_codes", "astatus", "ast_new"), ("cur_codes", "cur", "a_cur"),
+        ("pt_codes", "pt", "a_pt"),
+    ):  # fmt: skip
+        joins.append(
+            f"LEFT JOIN (SELECT scm, codes AS {alias} FROM w_code WHERE domain = '{domain}') "
+            f"{alias}_t ON {alias}_t.scm = b.{col}"
+        )
+    codes = ", ".join(
+        f"{a}_t.{a}" for a in ("ctype_codes", "cst_codes", "cst_new_codes", "ast_codes",
+                               "ast_new_codes", "cur_codes", "pt_codes")
+    )  # fmt: skip
+    ctx.view("w_b3", f"SELECT b.*, {codes} FROM w_b2 b {' '.join(joins)}")
     ctx.table(
-        "w_b",
+        "w_b_",
         f"""
-        SELECT *,
+        SELECT * EXCLUDE (ctype_codes, cst_codes, cst_new_codes, ast_codes, ast_new_codes,
+                          cur_codes, pt_codes),
           {ctype_desc} || ' ' || CAST(year(eff) AS VARCHAR) || ' – ' || vname AS c_title,
           classification || ' purchase agreement ' || CAST(year(eff) AS VARCHAR) AS a_title,
-          'K-' || lpad(CAST(row_number() OVER (ORDER BY c_created, kno) AS VARCHAR), 7, '0') AS kid,
-          CASE WHEN is_pa THEN 'AGR-' || lpad(CAST(row_number() OVER (
-            PARTITION BY is_pa ORDER BY a_created, kno) AS VARCHAR), 7, '0') END AS aid,
           CASE WHEN c_new THEN c_created + to_minutes({r.i("cupd", 600, k)})
                WHEN changed THEN greatest(c_created, TIMESTAMP {q(LAST_SYNC)})
                                  + to_minutes({r.i("cupd2", 43_000, k)})
@@ -216,43 +228,35 @@ def _current_values(ctx: Ctx) -> None:
                           TIMESTAMP {q(LAST_SYNC)} - INTERVAL 1 DAY) END AS c_updated,
           CASE WHEN bkind = 'unmapped_contract_type' THEN {unmapped_type}
                ELSE {code_pick(r, "ctype_codes", "ctcode", k, 0.8)} END AS c_type_code,
-          {code_pick(r, cst_codes, "cscode", k, 0.6)} AS cst_code,
-          (SELECT codes FROM w_code WHERE domain = 'cstatus' AND scm = cst_new)[1] AS cst_new_code,
-          {code_pick(r, ast_codes, "ascode", k, 0.7)} AS ast_code,
-          (SELECT codes FROM w_code WHERE domain = 'astatus' AND scm = ast_new)[1] AS ast_new_code,
-          CASE WHEN bkind = 'unmapped_currency'
-               THEN {r.pick(ref.UNMAPPED_CURRENCIES, "ucur", k)}
-               ELSE {
-            code_pick(
-                r,
-                "(SELECT codes FROM w_code WHERE domain = 'cur' AND scm = a_cur)",
-                "acode",
-                k,
-                0.8,
-            )
-        } END AS a_cur_code,
+          {code_pick(r, "cst_codes", "cscode", k, 0.6)} AS cst_code,
+          cst_new_codes[1] AS cst_new_code,
+          {code_pick(r, "ast_codes", "ascode", k, 0.7)} AS ast_code,
+          ast_new_codes[1] AS ast_new_code,
+          CASE WHEN bkind = 'unmapped_currency' THEN {r.pick(ref.UNMAPPED_CURRENCIES, "ucur", k)}
+               ELSE {code_pick(r, "cur_codes", "acode", k, 0.8)} END AS a_cur_code,
           CASE WHEN bkind = 'unmapped_payment_terms'
                THEN {r.pick(ref.UNMAPPED_PAYMENT_TERMS, "upt", k)}
-               ELSE {
-            code_pick(
-                r,
-                "(SELECT codes FROM w_code WHERE domain = 'pt' AND scm = a_pt)",
-                "ptcode",
-                k,
-                0.75,
-            )
-        } END AS a_pt_code
-        FROM (SELECT *, (SELECT codes FROM w_code WHERE domain = 'ctype' AND scm = ctype)
-                        AS ctype_codes FROM w_b2)""",
+               ELSE {code_pick(r, "pt_codes", "ptcode", k, 0.75)} END AS a_pt_code
+        FROM w_b3""",
     )
-    ctx.run("DROP TABLE w_b2")
+    # CLM ids in order of creation, computed on narrow rows and joined back.
+    ctx.table(
+        "w_ids",
+        """SELECT kno,
+             'K-' || lpad(CAST(row_number() OVER (ORDER BY c_created, kno) AS VARCHAR), 7, '0')
+               AS kid,
+             CASE WHEN is_pa THEN 'AGR-' || lpad(CAST(row_number() OVER (
+               PARTITION BY is_pa ORDER BY a_created, kno) AS VARCHAR), 7, '0') END AS aid
+           FROM w_b_""",
+    )
+    ctx.view("w_b", "SELECT * FROM w_b_ JOIN w_ids USING (kno)")
 
 
 def build_lines(ctx: Ctx) -> None:
     r = ctx.rnd
     extra = f"CASE WHEN bkind IN {LINE_ADDED_KINDS} THEN 1 ELSE 0 END"
     key = ("kno", "line_no")
-    ctx.table(
+    ctx.view(
         "w_l0",
         f"""SELECT *, CASE WHEN is_extra AND bkind = 'product_not_released' THEN 'unrel'
                            ELSE 'rel' END AS pool
@@ -272,7 +276,7 @@ def build_lines(ctx: Ctx) -> None:
         f"CASE WHEN l.is_extra THEN TIMESTAMP {q(LAST_SYNC)} + "
         f"to_minutes({r.i('lcr', 43_000, *key)}) ELSE l.a_created END"
     )
-    ctx.table(
+    ctx.view(
         "w_l1",
         f"""
         SELECT l.*, p.item, p.name AS pname, p.unit, p.category, c.decimals,
@@ -285,16 +289,15 @@ def build_lines(ctx: Ctx) -> None:
           s.site, replace(s.site, '-S', '-W') || CAST(1 + {r.i("lwh", 2, *key)} AS VARCHAR)
             AS warehouse,
           {line_created} AS l_created
-        FROM (SELECT l.*, pn.n AS pool_n FROM w_l0 l
-              JOIN (SELECT DISTINCT le, pool, n FROM w_pool) pn USING (le, pool)) l
-        JOIN w_pool p ON p.le = l.le AND p.pool = l.pool
-             AND p.idx = {r.i("lprod", "l.pool_n", *key)}
+        FROM (SELECT l.*, {r.i("lprod", "pn.n", *key)} AS prod_idx,
+                     {r.i("lsite", "sn.n", *key)} AS site_idx
+              FROM w_l0 l
+              JOIN (SELECT DISTINCT le, pool, n FROM w_pool) pn USING (le, pool)
+              JOIN (SELECT le, count(*) AS n FROM w_site GROUP BY le) sn USING (le)) l
+        JOIN w_pool p ON p.le = l.le AND p.pool = l.pool AND p.idx = l.prod_idx
         JOIN w_currency c ON c.code = l.a_cur
-        JOIN (SELECT DISTINCT le, n FROM (SELECT le, count(*) OVER (PARTITION BY le) AS n
-                                          FROM w_site)) sn ON sn.le = l.le
-        JOIN w_site s ON s.le = l.le AND s.s = {r.i("lsite", "sn.n", *key)}""",
+        JOIN w_site s ON s.le = l.le AND s.s = l.site_idx""",
     )
-    ctx.run("DROP TABLE w_l0")
     ctx.table(
         "w_l",
         f"""
@@ -315,4 +318,3 @@ def build_lines(ctx: Ctx) -> None:
                         AS l_changed
               FROM w_l1)""",
     )
-    ctx.run("DROP TABLE w_l1")

@@ -50,15 +50,15 @@ def build_vendors(ctx: Ctx) -> None:
             zip(ref.LEGAL_ENTITIES, _cumulative([x.share for x in ref.LEGAL_ENTITIES]), strict=True)
         )
     )
-    ctx.table(
+    ctx.view(
         "w_v1",
         f"""SELECT v.vid, l.*, row_number() OVER (PARTITION BY l.le_i ORDER BY v.vid) - 1 AS le_idx
             FROM (SELECT vid, CASE {le_case} ELSE 4 END AS le_i
                   FROM (SELECT i AS vid, {r.u("le", "i")} AS u FROM range({ctx.size}) t(i))) v
             JOIN w_le l USING (le_i)""",
     )
-    ctx.table("w_v2", names.name_parts(r).replace("__SOURCE__", "w_v1"))
-    ctx.table(
+    ctx.view("w_v2", names.name_parts(r).replace("__SOURCE__", "w_v1"))
+    ctx.view(
         "w_v3",
         f"""SELECT *, CASE WHEN is_foreign THEN foreign_countries[{
             r.i("fc", "len(foreign_countries)", "vid")
@@ -146,16 +146,20 @@ def build_vendors(ctx: Ctx) -> None:
             CASE WHEN v.has_cp THEN CASE {kind_case} ELSE NULL END END AS cpk,
             {r.weighted([("0", 20), ("1", 40), ("2", 25), ("3", 15)], "nctc", "v.vid")}
               AS n_contacts
-          FROM (SELECT *, {r.u("cpkind", "vid")} AS ku FROM w_v3) v
+          FROM (
+            SELECT v.*, {r.u("cpkind", "vid")} AS ku, sn.grp,
+                   {r.i("city", "cn.n", "vid")} AS city_idx, {
+            r.i("street", "sn.n", "vid")
+        } AS street_idx
+            FROM w_v3 v
+            JOIN (SELECT DISTINCT country, n FROM w_city) cn ON cn.country = v.country
+            JOIN (SELECT DISTINCT grp, n FROM w_street) sn ON sn.grp = {_street_group("v.country")}
+          ) v
           JOIN w_country co ON co.iso2 = v.country
-          JOIN (SELECT DISTINCT country, n FROM w_city) cn ON cn.country = v.country
-          JOIN w_city c ON c.country = v.country AND c.idx = {r.i("city", "cn.n", "v.vid")}
-          JOIN (SELECT DISTINCT grp, n FROM w_street) sn ON sn.grp = {_street_group("v.country")}
-          JOIN w_street s ON s.grp = sn.grp AND s.idx = {r.i("street", "sn.n", "v.vid")}
+          JOIN w_city c ON c.country = v.country AND c.idx = v.city_idx
+          JOIN w_street s ON s.grp = v.grp AND s.idx = v.street_idx
         )""",
     )
-    for t in ("w_v1", "w_v2", "w_v3"):
-        ctx.run(f"DROP TABLE {t}")
 
 
 def _street_group(country: str) -> str:

@@ -70,7 +70,7 @@ CITIES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "FR": (("Lyon", "", "690##"), ("Paris", "", "750##"), ("Saint-Étienne", "", "420##")),
     "NL": (("Eindhoven", "", "56## @@"), ("Rotterdam", "", "30## @@")),
     "IE": (("Dublin", "", "D## @@##"), ("Cork", "", "T## @@##")),
-    "SG": (("Singapore", "", "######"),),
+    "SG": (("Singapore", "", "######"), ("Jurong East", "", "60####"), ("Woodlands", "", "73####")),
 }
 STREETS: dict[str, tuple[str, ...]] = {
     "US": (
@@ -293,3 +293,13 @@ PHONE_PREFIX = {
     "MX": "+52 ", "AT": "+43 ", "CH": "+41 ", "FR": "+33 ", "NL": "+31 ", "IE": "+353 ",
     "SG": "+65 ",
 }  # fmt: skip
+
+
+def _check() -> None:
+    # A stale copy of a vendor's city picks another city of the same country: there must be one.
+    for country, cities in CITIES.items():
+        if len({c[0] for c in cities}) < 2:
+            raise ValueError(f"{country} needs at least two distinct cities")
+
+
+_check()

@@ -27,6 +27,12 @@ from emulator.world.sqlkit import ident
 from emulator.world.truth import COLUMNS
 
 GENERATED_AT = ANCHOR.replace(" ", "T") + "Z"
+LINKS_SELECT = """
+    SELECT c.cid AS counterparty_id, c.le AS legal_entity, v.acct AS vendor_account,
+           CASE WHEN c.c_acct IS NOT NULL THEN 'vendor_account'
+                WHEN c.c_tax IS NOT NULL THEN 'tax_id' ELSE 'name' END AS method,
+           c.variant_kind AS name_variant
+    FROM w_cp c JOIN w_vendor v ON v.vid = c.vid ORDER BY c.cid"""
 GT_ORDER = "kind, entity, legal_entity, record_key, field NULLS FIRST, clm_id"
 
 
@@ -77,15 +83,7 @@ def write_world(ctx: Ctx, out_dir: Path) -> dict[str, dict[str, int]]:
               out_dir / "clm" / f"{obj.collection}.parquet")  # fmt: skip
         counts["clm"][obj.collection] = ctx.count(table)
     seeds.write_seeds(out_dir / "seeds")
-    _copy(
-        ctx,
-        """SELECT c.cid AS counterparty_id, c.le AS legal_entity, v.acct AS vendor_account,
-                  CASE WHEN c.c_acct IS NOT NULL THEN 'vendor_account'
-                       WHEN c.c_tax IS NOT NULL THEN 'tax_id' ELSE 'name' END AS method,
-                  c.variant_kind AS name_variant
-           FROM w_cp c JOIN w_vendor v ON v.vid = c.vid ORDER BY c.cid""",
-        out_dir / "truth" / "links.parquet",
-    )
+    _copy(ctx, LINKS_SELECT, out_dir / "truth" / "links.parquet")
     header: dict[str, object] = {
         "size": ctx.size,
         "seed": ctx.seed,
