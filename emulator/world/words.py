@@ -255,3 +255,41 @@ def _check() -> None:
 
 
 _check()
+
+# Words of vendors SCM creates after the world was generated (mutations): disjoint from every
+# list above, so a new vendor never makes a counterparty's name match two vendors.
+NEW_A = (
+    "Aurelian",
+    "Borealis",
+    "Cobaltline",
+    "Driftwood",
+    "Emberton",
+    "Fernhollow",
+    "Glasswing",
+    "Halcyon",
+    "Indigo Bay",
+    "Juniper Ridge",
+    "Kelpie",
+    "Lodestar",
+    "Mistral",
+    "Northwind",
+    "Opaline",
+    "Quicksilver",
+    "Rosewater",
+    "Sablewood",
+    "Tanglewood",
+    "Umberfield",
+)
+NEW_B = (
+    "Sourcing",
+    "Trading",
+    "Provisions",
+    "Commodities",
+    "Procurement",
+    "Outfitters",
+    "Wholesale",
+    "Merchants",
+    "Exports",
+    "Imports",
+)
+NEW_STREETS = ("Harbour Gate", "Innovation Way", "Neue Mitte", "Science Park", "Riverside Quay")
