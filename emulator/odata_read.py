@@ -53,9 +53,13 @@ def read_collection(
     page = state.options.page_size
     limit = page if query.top is None else min(query.top, page)
     con = state.store.reader()
+    table, order = sql.table(entity), order_sql(query.orderby)
+    # Pick the page's record ids first and render only those rows: rendering before the
+    # top-N sort would format every matching row (seconds on a million-row entity).
     rows = con.execute(
-        f"SELECT {select_sql(query.select)} FROM {sql.table(entity)} WHERE {where} "
-        f"ORDER BY {order_sql(query.orderby)} LIMIT {limit + 1} OFFSET {query.skip}",
+        f"SELECT {select_sql(query.select)} FROM {table} WHERE _recid IN (SELECT _recid "
+        f"FROM {table} WHERE {where} ORDER BY {order} LIMIT {limit + 1} OFFSET {query.skip}) "
+        f"ORDER BY {order}",
         params,
     ).fetchall()
     more = len(rows) > limit and (query.top is None or query.top > limit)
