@@ -122,16 +122,28 @@ def find(
     return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
+def entity_bodies(
+    state: EmulatorState, con: duckdb.DuckDBPyConnection, entity: Entity, recids: list[int]
+) -> list[dict[str, Any]]:
+    """Records as OData returns each on its own (context ``.../$entity``), in ``recids`` order."""
+    rows = con.execute(
+        f"SELECT _recid, {select_sql(entity.fields)} FROM {sql.table(entity)} "
+        "WHERE _recid IN (SELECT unnest(?))",
+        [recids],
+    ).fetchall()
+    by_recid = {int(r[0]): r[1:] for r in rows}
+    context = f"{state.odata_root}/$metadata#{entity.name}/$entity"
+    return [
+        {"@odata.context": context, **to_json_rows(entity.fields, [by_recid[recid]])[0]}
+        for recid in recids
+    ]
+
+
 def entity_body(
     state: EmulatorState, con: duckdb.DuckDBPyConnection, entity: Entity, recid: int
 ) -> dict[str, Any]:
     """One record as OData returns it on its own (context ``.../$entity``)."""
-    row = con.execute(
-        f"SELECT {select_sql(entity.fields)} FROM {sql.table(entity)} WHERE _recid = ?", [recid]
-    ).fetchall()
-    body: dict[str, Any] = {"@odata.context": f"{state.odata_root}/$metadata#{entity.name}/$entity"}
-    body.update(to_json_rows(entity.fields, row)[0])
-    return body
+    return entity_bodies(state, con, entity, [recid])[0]
 
 
 def read_entity(
