@@ -83,8 +83,7 @@ def run_import(state: EmulatorState, execution: Execution) -> str:
             try:
                 project, entries = read_manifest(archive)
             except PackageProblem as exc:
-                execution.fail(str(exc))
-                return "Failed"
+                return execution.fail(str(exc))
             execution.project = execution.project or project
             _ensure_project(state, execution, entries)
             applied = failed = 0
@@ -100,8 +99,7 @@ def run_import(state: EmulatorState, execution: Execution) -> str:
                 applied += len(result.created) + len(result.updated)
                 failed += len(result.errors)
     except zipfile.BadZipFile:
-        execution.fail("The package is not a valid zip file.")
-        return "Failed"
+        return execution.fail("The package is not a valid zip file.")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if not failed:
