@@ -85,8 +85,10 @@ class DmfEngine:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dmf")
 
     def shutdown(self) -> None:
+        """Stop: queued jobs are dropped, waits end at once, running work finishes first (the
+        store must not close under a running export)."""
         self._stop.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def reset(self) -> None:
         with self._lock:

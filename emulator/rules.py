@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 
@@ -123,44 +122,41 @@ def _text(value: object) -> str:
     return "" if value is None else catalog.canonical_key_value(value)
 
 
-def validate(
-    con: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    provided: Sequence[str],
-    *,
-    clm_app: bool,
-) -> list[RowError]:
-    """Every business-rule failure of the candidates in ``w_rows``."""
-    errors: list[RowError] = []
-    target = entity.target
+@dataclass(frozen=True)
+class _Check:
+    """One rule as SQL selecting ``_row`` and ``v`` (the offending value) of failing rows."""
+
+    query: str
+    field: str
+    message: str  # template; {v} is the offending value
+    level: str = "Warning"
+
+
+def _checks(entity: Entity, provided: Sequence[str], clm_app: bool) -> list[_Check]:
+    checks: list[_Check] = []
     changed = set(provided)
-
-    def run(query: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        return con.execute(query, list(params)).fetchall()
-
     for f in entity.fields:
         c = f"r.{sql.ident(f.name)}"
-        touched = f"(r._target IS NULL OR {'TRUE' if f.name in changed else 'FALSE'})"
+        touched = "TRUE" if f.name in changed else "r._target IS NULL"
         if f.required:
             blank = f"{c} = ''" if f.type in ("string", "enum") else f"{c} IS NULL"
-            for (row,) in run(f"SELECT r._row FROM w_rows r WHERE {touched} AND {blank}"):
-                errors.append(
-                    RowError(int(row), f.name, "", f"Field '{f.name}' must be filled in.")
+            checks.append(
+                _Check(
+                    f"SELECT r._row, '' AS v FROM w_rows r WHERE ({touched}) AND {blank}",
+                    f.name,
+                    f"Field '{f.name}' must be filled in.",
                 )
+            )
         if f.max_length and f.type == "string":
-            for row, value in run(
-                f"SELECT r._row, {c} FROM w_rows r WHERE {touched} AND length({c}) > ?",
-                [f.max_length],
-            ):
-                errors.append(
-                    RowError(
-                        int(row),
-                        f.name,
-                        str(value),
-                        f"The value '{value}' in field '{f.name}' is too long: at most "
-                        f"{f.max_length} characters are allowed.",
-                    )
+            checks.append(
+                _Check(
+                    f"SELECT r._row, {c} AS v FROM w_rows r WHERE ({touched}) "
+                    f"AND length({c}) > {int(f.max_length)}",
+                    f.name,
+                    f"The value '{{v}}' in field '{f.name}' is too long: at most "
+                    f"{f.max_length} characters are allowed.",
                 )
+            )
     for ref in REFS.get(entity.name, ()):
         # An update re-checks a reference only when it sets one of its fields, as SCM's
         # validateField runs for modified fields only.
@@ -169,44 +165,61 @@ def validate(
         column = "_nkey" if ref.natural else "_key"
         condition = f" AND ({ref.when})" if ref.when else ""
         report = sql.col(ref.report, "r")
-        query = (
-            f"SELECT r._row, {report} FROM w_rows r WHERE {scope} AND {report} <> ''{condition} "
-            f"AND NOT EXISTS (SELECT 1 FROM {sql.table(related)} t "
-            f"WHERE t.{column} = {sql.key_expr(ref.fields, 'r')})"
+        checks.append(
+            _Check(
+                f"SELECT r._row, {report} AS v FROM w_rows r WHERE ({scope}) AND {report} <> ''"
+                f"{condition} AND NOT EXISTS (SELECT 1 FROM {sql.table(related)} t "
+                f"WHERE t.{column} = {sql.key_expr(ref.fields, 'r')})",
+                ref.report,
+                f"The value '{{v}}' in field '{ref.report}' is not found in the related table "
+                f"'{related.label}'.; Warning: validateField failed on field "
+                f"'{entity.target}.{ref.report}'",
+            )
         )
-        for row, value in run(query):
-            errors.append(
-                RowError(
-                    int(row),
-                    ref.report,
-                    str(value),
-                    f"The value '{value}' in field '{ref.report}' is not found in the related "
-                    f"table '{related.label}'.; Warning: validateField failed on field "
-                    f"'{target}.{ref.report}'",
-                )
-            )
-    errors.extend(_uniqueness(con, entity))
     if entity.name == "DataManagementDefinitionGroupDetails":
-        labels = [e.label.lower() for e in catalog.ENTITIES]
-        for row, value in run(
-            'SELECT r._row, r."EntityName" FROM w_rows r WHERE r."EntityName" <> \'\' '
-            'AND lower(r."EntityName") NOT IN (SELECT unnest(?))',
-            [labels],
-        ):
-            errors.append(
-                RowError(
-                    int(row),
-                    "EntityName",
-                    str(value),
-                    f"Entity {value} does not exist in the target environment.",
-                )
+        labels = ", ".join(sql.quote_literal(e.label.lower()) for e in catalog.ENTITIES)
+        checks.append(
+            _Check(
+                'SELECT r._row, r."EntityName" AS v FROM w_rows r WHERE r."EntityName" <> \'\' '
+                f'AND lower(r."EntityName") NOT IN ({labels})',
+                "EntityName",
+                "Entity {v} does not exist in the target environment.",
             )
+        )
     if entity.name == "CLMIntegrationPurchaseAgreements" and clm_app:
-        for row, agreement in run(
-            f'SELECT r._row, t."PurchaseAgreementId" FROM w_rows r JOIN {sql.table(entity)} t '
-            "ON t._recid = r._target WHERE t.\"AgreementOwnership\" = 'SCM'"
-        ):
-            errors.append(ownership_error(int(row), str(agreement)))
+        checks.append(
+            _Check(
+                f'SELECT r._row, t."PurchaseAgreementId" AS v FROM w_rows r '
+                f"JOIN {sql.table(entity)} t ON t._recid = r._target "
+                "WHERE t.\"AgreementOwnership\" = 'SCM'",
+                "AgreementOwnership",
+                ownership_error(0, "{v}").message,
+            )
+        )
+    return checks
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    provided: Sequence[str],
+    *,
+    clm_app: bool,
+) -> list[RowError]:
+    """Every business-rule failure of the candidates in ``w_rows`` (one query per kind)."""
+    checks = _checks(entity, provided, clm_app)
+    errors: list[RowError] = []
+    if checks:
+        union = " UNION ALL ".join(
+            f"SELECT {i} AS q, _row, CAST(v AS VARCHAR) AS v FROM ({c.query})"
+            for i, c in enumerate(checks)
+        )
+        for q, row, value in con.execute(f"{union} ORDER BY _row, q").fetchall():
+            check = checks[int(q)]
+            text = "" if value is None else str(value)
+            message = check.message.format(v=text)
+            errors.append(RowError(int(row), check.field, text, message, level=check.level))
+    errors.extend(_uniqueness(con, entity))
     return errors
 
 

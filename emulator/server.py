@@ -267,6 +267,8 @@ def _prepare(
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # An idle keep-alive TLS connection would otherwise hold a Ctrl+C shutdown forever.
+            timeout_graceful_shutdown=2,
         )
         prepared = _Prepared(state, info, config, sock, temporary)
         return prepared

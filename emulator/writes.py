@@ -41,7 +41,7 @@ NUMBER_SEQUENCES: dict[str, tuple[str, str]] = {
     "CLMIntegrationPurchaseAgreements": ("PurchaseAgreementId", "'PA'"),
     "VendorsV2": ("VendorAccountNumber", _VENDOR_PREFIX),
 }
-_TEMP = ("w_typed", "w_rows", "w_num", "w_ln")
+_TEMP = ("w_rows", "w_num", "w_ln")
 
 
 @dataclass
@@ -74,16 +74,16 @@ def write(
     outcome = WriteOutcome()
     _drop(con)
     try:
-        outcome.errors += _stage(con, entity, source, provided, company)
+        outcome.errors += _stage(con, entity, source, provided)
         bad = {e.row for e in outcome.errors}
         total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
         outcome.staged = int(total) - len(bad)
-        _merge(con, entity, provided, mode, target)
-        _resolve(con, entity)
+        _merge(con, entity, source, provided, company, mode, target, sorted(bad))
+        _resolve(con, entity, mode)
         con.execute(
             f"UPDATE w_rows SET _key = {sql.key_expr(entity.keys)}, _nkey = {sql.nkey_sql(entity)}"
         )
-        if mode == "update":
+        if mode == "update" and set(entity.keys) & set(provided):
             outcome.errors += _key_changes(con, entity)
         outcome.errors += validate(con, entity, provided, clm_app=clm_app)
         failed = sorted({e.row for e in outcome.errors} - bad)
@@ -96,43 +96,58 @@ def write(
                 f"JOIN {sql.table(entity)} t ON t._recid = r._target "
                 "WHERE t.\"Disable\" = 'Yes' AND r.\"Disable\" = 'No')"
             )
-        _apply(con, entity, outcome)
+        _apply(con, entity, outcome, mode, provided)
         return outcome
     finally:
         _drop(con)
 
 
+_KINDS = {"enum": "value of the enum {enum}", "date": "date", "datetime": "date and time"}
+
+
 def _stage(
+    con: duckdb.DuckDBPyConnection, entity: Entity, source: str, provided: Sequence[str]
+) -> list[RowError]:
+    """Staging errors: provided values that cannot be read as their field's type."""
+    checks = []
+    for name in provided:
+        f = entity.field(name)
+        check = sql.type_error_expr(f, sql.col(name, "s"))
+        if check is not None:
+            checks.append(
+                (f, f"SELECT s._row, s.{sql.ident(name)} AS v FROM {source} s WHERE {check}")
+            )
+    if not checks:
+        return []
+    union = " UNION ALL ".join(f"SELECT {i} AS q, * FROM ({q})" for i, (_, q) in enumerate(checks))
+    errors = []
+    for q, row, value in con.execute(f"{union} ORDER BY _row, q").fetchall():
+        f = checks[int(q)][0]
+        kind = _KINDS.get(f.type, f.type).format(enum=f.enum)
+        errors.append(
+            RowError(
+                int(row),
+                f.name,
+                str(value),
+                f"The value '{value}' in field '{f.name}' is not a valid {kind}.",
+                stage="staging",
+            )
+        )
+    return errors
+
+
+def _merge(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
     source: str,
     provided: Sequence[str],
     company: str,
-) -> list[RowError]:
-    errors: list[RowError] = []
-    for name in provided:
-        f = entity.field(name)
-        check = sql.type_error_expr(f, sql.col(name, "s"))
-        if check is None:
-            continue
-        for row, value in con.execute(
-            f"SELECT s._row, s.{sql.ident(name)} FROM {source} s WHERE {check}"
-        ).fetchall():
-            kind = {
-                "enum": f"value of the enum {f.enum}",
-                "date": "date",
-                "datetime": "date and time",
-            }.get(f.type, f.type)
-            errors.append(
-                RowError(
-                    int(row),
-                    name,
-                    str(value),
-                    f"The value '{value}' in field '{name}' is not a valid {kind}.",
-                    stage="staging",
-                )
-            )
-    columns = []
+    mode: Mode,
+    target: int | None,
+    bad: Sequence[int],
+) -> None:
+    """Create ``w_rows``: typed rows merged with the record each one updates (if any)."""
+    typed = []
     for f in entity.fields:
         expr = (
             sql.typed_expr(f, sql.col(f.name, "s"))
@@ -143,21 +158,8 @@ def _stage(
             expr = f"coalesce(nullif(lower({expr}), ''), {sql.quote_literal(company)})"
         elif entity.name == "LegalEntities" and f.name == "LegalEntityId":
             expr = f"lower({expr})"
-        columns.append(f"{expr} AS {sql.ident(f.name)}")
-    con.execute(f"CREATE TEMP TABLE w_typed AS SELECT s._row, {', '.join(columns)} FROM {source} s")
-    bad = sorted({e.row for e in errors})
-    if bad:
-        con.execute("DELETE FROM w_typed WHERE _row IN (SELECT unnest(?))", [bad])
-    return errors
-
-
-def _merge(
-    con: duckdb.DuckDBPyConnection,
-    entity: Entity,
-    provided: Sequence[str],
-    mode: Mode,
-    target: int | None,
-) -> None:
+        typed.append(f"{expr} AS {sql.ident(f.name)}")
+    skip = f" WHERE s._row NOT IN ({', '.join(str(int(b)) for b in bad)})" if bad else ""
     if mode == "update":
         if target is None:
             raise ValueError("an update needs the target record id")
@@ -180,12 +182,16 @@ def _merge(
         f"CREATE TEMP TABLE w_rows AS SELECT w._row, w._target, {', '.join(merged)}, "
         "CAST(NULL AS VARCHAR) AS _key, CAST(NULL AS VARCHAR) AS _nkey, "
         "CAST(NULL AS BIGINT) AS _new "
-        f"FROM (SELECT *, {target_sql} AS _target FROM w_typed w) w "
+        f"FROM (SELECT *, {target_sql} AS _target FROM "
+        f"(SELECT s._row, {', '.join(typed)} FROM {source} s{skip}) w) w "
         f"LEFT JOIN {sql.table(entity)} t ON t._recid = w._target"
     )
 
 
-def _resolve(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+def _resolve(con: duckdb.DuckDBPyConnection, entity: Entity, mode: Mode) -> None:
+    """Fill in what SCM fills in on create (an update of one record keeps its keys)."""
+    if mode == "update":
+        return
     if entity.name == "CLMIntegrationPurchaseAgreements":
         contracts = sql.table(catalog.entity("CLMIntegrationContracts"))
         con.execute(
@@ -290,26 +296,34 @@ def _key_changes(con: duckdb.DuckDBPyConnection, entity: Entity) -> list[RowErro
     ]
 
 
-def _apply(con: duckdb.DuckDBPyConnection, entity: Entity, outcome: WriteOutcome) -> None:
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    outcome: WriteOutcome,
+    mode: Mode,
+    provided: Sequence[str],
+) -> None:
     table = sql.table(entity)
     names = [sql.ident(f.name) for f in entity.fields]
     assignments = ", ".join(f"{n} = r.{n}" for n in names)
-    con.execute(
-        f"UPDATE {table} SET {assignments}, _version = nextval('scm.row_version'), "
-        f"_key = r._key, _nkey = r._nkey FROM w_rows r WHERE {table}._recid = r._target"
-    )
-    con.execute("UPDATE w_rows SET _new = nextval('scm.recid') WHERE _target IS NULL")
-    con.execute(
-        f"INSERT INTO {table} SELECT {', '.join(names)}, _new, nextval('scm.row_version'), "
-        "_key, _nkey FROM (SELECT * FROM w_rows WHERE _target IS NULL ORDER BY _row)"
-    )
+    if mode != "create":
+        con.execute(
+            f"UPDATE {table} SET {assignments}, _version = nextval('scm.row_version'), "
+            f"_key = r._key, _nkey = r._nkey FROM w_rows r WHERE {table}._recid = r._target"
+        )
+    if mode != "update":
+        con.execute("UPDATE w_rows SET _new = nextval('scm.recid') WHERE _target IS NULL")
+        con.execute(
+            f"INSERT INTO {table} SELECT {', '.join(names)}, _new, nextval('scm.row_version'), "
+            "_key, _nkey FROM (SELECT * FROM w_rows WHERE _target IS NULL ORDER BY _row)"
+        )
     for row, target, new in con.execute("SELECT _row, _target, _new FROM w_rows").fetchall():
         if target is None:
             outcome.created[int(row)] = int(new)
         else:
             outcome.updated[int(row)] = int(target)
     spec = NUMBER_SEQUENCES.get(entity.name)
-    if spec and entity.company_field:
+    if spec and entity.company_field and spec[0] in provided and mode != "update":
         key, company = sql.ident(spec[0]), sql.ident(entity.company_field)
         # Keys given explicitly move the sequence past them, so a later generated one is free.
         con.execute(
