@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from connectors.errors import ClmSyncError, ConfigError
+from flows.commands import emulator as emulator_commands
 from flows.commands import models as models_commands
 from flows.settings import load_settings
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect and validate the settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(models_commands.app, name="models")
+app.add_typer(emulator_commands.app, name="emulator")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -114,9 +116,17 @@ def main() -> None:
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
         import click
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # typer 0.2x ships its own copy of click: its usage errors are not click's.
+        usage_errors: tuple[type[Exception], ...] = (click.ClickException,)
+        try:
+            from typer._click.exceptions import ClickException as TyperClickException
+
+            usage_errors += (TyperClickException,)
+        except ImportError:  # an older typer that uses click itself
+            pass
+        if isinstance(exc, usage_errors):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
 
 
