@@ -76,7 +76,8 @@ def page(
     objects follow."""
     where, params = [], []
     if after is not None:
-        where.append("(updated_at > ? OR (updated_at = ? AND id > ?))")
+        # The first conjunct alone lets DuckDB skip row groups by their min/max updated_at.
+        where.append("updated_at >= ? AND (updated_at > ? OR id > ?)")
         params += [after[0], after[0], after[1]]
     if since is not None:
         where.append("updated_at >= ?")

@@ -204,8 +204,9 @@ def _apply_noise(ctx: Ctx) -> None:
     """Put one noise difference on the counterparties drawn for it; remember what it was."""
     cols = ["c_name", "c_street", "c_city", "c_zip", "c_country", "c_currency", "c_payment_terms"]
     value_cases, kind_cases = [], []
+    decomposed = {0: "nfd_name", 2: "nfd_city"}
     for i, col in enumerate(cols):
-        value, kind = noisy(col, "noise_wanted")
+        value, kind = noisy(col, "noise_wanted", decomposed.get(i))
         value_cases.append(f"WHEN {i} THEN {value}")
         kind_cases.append(f"WHEN {i} THEN {kind}")
     replaced = ", ".join(
@@ -218,7 +219,9 @@ def _apply_noise(ctx: Ctx) -> None:
                          CASE nf {" ".join(kind_cases)} END AS noise_kind,
                          CASE nf {" ".join(f"WHEN {i} THEN {c}" for i, c in enumerate(cols))} END
                            AS noise_clean
-                  FROM w_cp1)""",
+                  FROM (SELECT *, CASE WHEN nf = 0 THEN w_nfd(c_name) END AS nfd_name,
+                               CASE WHEN nf = 2 THEN w_nfd(c_city) END AS nfd_city
+                        FROM w_cp1))""",
     )
 
 

@@ -64,9 +64,14 @@ def whitespace_sql(x: str) -> str:
     return f"(' ' || replace({x}, ' ', '  ') || ' ')"
 
 
-def noisy(x: str, wanted: str) -> tuple[str, str]:
-    """SQL for (the noisy text, the noise kind actually applied) given the wanted kind."""
-    nfd, case = f"w_nfd({x})", case_sql(x)
+def noisy(x: str, wanted: str, nfd: str | None = None) -> tuple[str, str]:
+    """SQL for (the noisy text, the noise kind actually applied) given the wanted kind.
+
+    ``nfd`` is an expression holding the decomposed text (computed once by the caller); without
+    it the Unicode kind is never applied.
+    """
+    case = case_sql(x)
+    nfd = nfd or x
     value = f"""(CASE
         WHEN {wanted} = {q(NOISE_UNICODE)} AND {nfd} <> {x} THEN {nfd}
         WHEN {wanted} IN ({q(NOISE_UNICODE)}, {q(NOISE_CASE)}) AND {case} <> {x} THEN {case}

@@ -15,6 +15,23 @@ Rules (what the next reconciliation must report, and nothing else):
   blocked and not listed; ``duplicate_counterparty``: one entry per vendor (``clm_id`` = the later
   counterparty, ``clm_value`` = both ids);
 * link kinds carry the values the link rests on (tax ids, names) with ``field`` null.
+  A counterparty links by the vendor account it carries (case-insensitively), else by tax id
+  (letters and digits only), else by name and country (``counterparty_linked_by_name``), always
+  within its business unit's legal entity; ``vendor_stale_in_clm`` compares only counterparties
+  that carry the account (a name-linked counterparty's name differs by construction);
+* counterparties of no vendor have no contracts; a blocked or deleted vendor's new contracts,
+  agreements and lines are blocked; contracts of counterparties with another vendor-level kind
+  are in sync; SCM-owned agreements differ only by ``ownership_conflict`` (header dates and
+  status), never in their lines;
+* values: dates ``YYYY-MM-DD`` (a CLM null equals SCM's blank ``1900-01-01``), decimals without
+  trailing zeros, statuses and codes as each system holds them (the CLM's raw code in
+  ``clm_value``), ``amended_status`` closes (``action`` close) when the mapped status is
+  Terminated, Expired or Cancelled (contracts) or Closed (agreements);
+* noise (listed under ``noise``, never to be reported): case, surrounding or repeated
+  whitespace, NFD instead of NFC, ``8.90`` for ``8.9``, a date sent as ``...T00:00:00Z``; on
+  names, addresses and codes of clean counterparties and on dates, statuses and prices of
+  in-sync documents. Codes are matched against the seed tables after trimming, collapsing
+  whitespace and case-folding.
 """
 
 from __future__ import annotations

@@ -194,11 +194,11 @@ LEGAL_FORMS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 # Fillers never take part in a name's uniqueness; some carry quotes, ampersands or commas, and
 # the long ones push names past 60 characters.
 FILLERS: dict[str, tuple[str, ...]] = {
-    "en": (" Group", " International", " Holdings", " & Co.", " Worldwide", " and Sons",
+    "en": (" Group", " International", " Holdings", " & Partners", " Worldwide", " and Sons",
            ' "Quality First"', " of America"),
     "gb": (" Group", " International", " Holdings", " & Sons", " (UK)", " and Partners",
            ' "The Original"', " of Great Britain"),
-    "de": (" Holding", " & Co.", " Gruppe", " International", " und Partner", " Vertrieb",
+    "de": (" Holding", " & Söhne", " Gruppe", " International", " und Partner", " Vertrieb",
            ' "Werk Nord"', " Deutschland"),
     "jp": ("ホールディングス", "グループ", "インターナショナル", "ジャパン"),
     "cn": ("集团", "控股", "国际", "实业"),

@@ -19,12 +19,17 @@ def _key(entry: dict[str, Any]) -> str:
     return json.dumps(entry, sort_keys=True)
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> WorldSummary:
+    return generate(600, 9, tmp_path_factory.mktemp("mutate") / "world")
+
+
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[tuple[Store, WorldSummary]]:
-    summary = generate(600, 9, tmp_path / "world")
+def state(generated: WorldSummary) -> Iterator[tuple[Store, WorldSummary]]:
+    """A fresh store with the generated world loaded (each test changes it)."""
     store = Store()
-    store.load_world(summary.out_dir)
-    yield store, summary
+    store.load_world(generated.out_dir)
+    yield store, generated
     store.close()
 
 
