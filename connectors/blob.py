@@ -123,9 +123,8 @@ class BlobClient:
                     sha.update(chunk)
                     md5.update(chunk)
                     size += len(chunk)
-        except (requests.RequestException, OSError) as exc:
-            if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
-                raise  # a local disk problem is not the network's
+        except (requests.RequestException, ConnectionError) as exc:
+            # (A local disk error is an OSError too, but it is not the network's: it propagates.)
             raise _Truncated(f"connection broken after {size} bytes") from exc
         declared = response.headers.get("Content-Length")
         encoded = response.headers.get("Content-Encoding", "identity") != "identity"

@@ -98,7 +98,12 @@ class ODataClient:
                     "the response has no 'value' list", status=200, method="GET", url=url
                 )
             yield rows
-            url = body.get("@odata.nextLink")
+            next_url = body.get("@odata.nextLink")
+            if next_url is not None and next_url == url:
+                raise ODataRequestError(
+                    "@odata.nextLink repeats the page just read; stopping", status=200, url=url
+                )
+            url = next_url
 
     def count(
         self, entity_set: str, *, filter: str | None = None, cross_company: bool = False

@@ -155,6 +155,7 @@ class PackageWriter:
         )
         self._written: list[_Written] = []
         self._closed = False
+        self._broken: str | None = None
 
     def __enter__(self) -> PackageWriter:
         return self
@@ -203,7 +204,13 @@ class PackageWriter:
         file = f"{spec.label}.csv"
         at_level = level if level is not None else spec.level
         in_level = sum(1 for w in self._written if w.level == at_level and w.unit == execution_unit)
-        rows = self._write_csv(file, spec, columns, data)
+        if self._broken:
+            raise ValueError(f"the package is incomplete: writing {self._broken} failed")
+        try:
+            rows = self._write_csv(file, spec, columns, data)
+        except BaseException:
+            self._broken = spec.name  # half a data file is in the zip: the package is unusable
+            raise
         self._written.append(
             _Written(spec, file, columns, execution_unit, at_level, sequence or in_level + 1, rows)
         )
@@ -242,9 +249,11 @@ class PackageWriter:
         """Write the manifest and header and finish the zip."""
         if self._closed:
             return self.path
-        if not self._written:
+        if self._broken or not self._written:
             self._zip.close()
             self.path.unlink(missing_ok=True)
+            if self._broken:
+                raise ValueError(f"the package is incomplete: writing {self._broken} failed")
             raise ValueError("a package needs at least one entity")
         self._zip.writestr("Manifest.xml", _utf16(self._manifest()))
         self._zip.writestr("PackageHeader.xml", _utf16(self._header()))
