@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from connectors.errors import ClmSyncError, ConfigError
+from flows.commands import emulator as emulator_commands
 from flows.settings import load_settings
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect and validate the settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(emulator_commands.app, name="emulator")
 
 console = Console()
 err_console = Console(stderr=True)

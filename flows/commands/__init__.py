@@ -1,0 +1,1 @@
+"""Sub-command groups of the ``clmsync`` command line, one module per area."""
