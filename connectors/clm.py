@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 MAX_UPSERT = 1000
+MAX_REPEATS = 3  # a page served again this many times in a row ends the read
 MANIFEST = "manifest.json"
 
 
@@ -108,13 +109,15 @@ class ClmClient:
     ) -> Iterator[ClmPage]:
         """Yield the objects of ``collection`` page by page (ordered by updated_at, id).
 
-        ``updated_since`` (ISO 8601) limits the read to objects changed since then. A cursor
-        the API hands back twice would loop forever, so it stops the read with an error.
+        ``updated_since`` (ISO 8601) limits the read to objects changed since then. A flaky CLM
+        may serve a page again (its next cursor is then the one just used): the page is yielded
+        again, since landing keeps one row per id and version, and the read goes on; a cursor
+        repeated more than ``MAX_REPEATS`` times in a row stops the read with an error.
         """
         name = catalog.clm_object(collection).collection
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"limit must be 1..{MAX_PAGE}, not {limit}")
-        seen: set[str] = set()
+        repeats = 0
         while True:
             params: dict[str, str] = {"limit": str(limit)}
             if cursor:
@@ -129,26 +132,30 @@ class ClmClient:
             yield ClmPage(name, items, cursor, next_cursor)
             if not next_cursor:
                 return
-            if next_cursor in seen:
-                raise ClmRequestError(
-                    f"the API returned cursor {next_cursor!r} a second time; stopping the read",
-                    status=200,
-                    url=name,
-                )
-            seen.add(next_cursor)
+            if next_cursor == cursor:
+                repeats += 1
+                log.warning("CLM %s: the same page was served again (%d)", name, repeats)
+                if repeats > MAX_REPEATS:
+                    raise ClmUnavailable(
+                        f"the API served the same page {repeats} times; stopping the read",
+                        status=200,
+                        url=name,
+                    )
+            else:
+                repeats = 0
             cursor = str(next_cursor)
 
     def bulk_upsert(
         self, items: Sequence[Mapping[str, Any]], *, collection: str = "counterparties"
     ) -> list[UpsertResult]:
-        """Create or update objects by id, 1,000 per call; one result per item, in order."""
+        """Create or update objects by id, 1,000 per call; one result per item, in order.
+
+        An item without an ``id`` is created (the CLM assigns the id, given in its result).
+        """
         name = catalog.clm_object(collection).collection
         results: list[UpsertResult] = []
         for start in range(0, len(items), MAX_UPSERT):
             chunk = [dict(item) for item in items[start : start + MAX_UPSERT]]
-            missing = [i for i, item in enumerate(chunk) if not item.get("id")]
-            if missing:
-                raise ValueError(f"items {[start + i for i in missing]} have no id")
             # An upsert by id gives the same result when sent twice, so it may be retried.
             body = self._send("POST", f"{name}/bulk-upsert", body={"items": chunk}, idempotent=True)
             answers = body.get("results") if isinstance(body, Mapping) else None
@@ -163,7 +170,7 @@ class ClmClient:
                 status = str(answer.get("status", "error"))
                 results.append(
                     UpsertResult(
-                        id=str(answer.get("id") or item["id"]),
+                        id=str(answer.get("id") or item.get("id") or ""),
                         status=status if status in ("created", "updated") else "error",  # type: ignore[arg-type]
                         error=answer.get("error"),
                     )

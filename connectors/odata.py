@@ -16,11 +16,12 @@ from urllib.parse import quote, urlencode
 
 import requests
 
+from connectors import catalog
 from connectors.auth import TokenSource
 from connectors.batch import Operation, OperationResult, build_batch, parse_batch
 from connectors.errors import ODataRequestError, ODataUnavailable, RetryDeadlineExceeded
 from connectors.http import RetryPolicy
-from connectors.odata_errors import error_from_response, parse_error_body
+from connectors.odata_errors import error_from_response
 from connectors.odata_query import QUERY_SAFE, filter_in, filter_keys, format_key, literal
 
 __all__ = [
@@ -144,10 +145,11 @@ class ODataClient:
         url = self._url(entity_set + format_key(entity_set, keys), params)
         response = self._send("GET", url, what=f"GET {entity_set}", allow={404})
         if response.status_code == 404:
-            message, _ = parse_error_body(response.text)
-            if "resource not found for the segment" in message.lower():  # unknown entity set
-                raise error_from_response(response, "GET", url)
-            return None
+            # SCM answers "Resource not found for the segment '<set>'" both for a missing record
+            # and for an unknown set: for a set outside the catalog, assume the latter.
+            if _known_set(entity_set):
+                return None
+            raise error_from_response(response, "GET", url)
         return self._json(response, "GET", url)
 
     # --- writes --------------------------------------------------------------------------
@@ -301,3 +303,11 @@ class ODataClient:
                 url=url,
             )
         return body
+
+
+def _known_set(entity_set: str) -> bool:
+    try:
+        catalog.entity(entity_set)
+    except KeyError:
+        return False
+    return True

@@ -128,6 +128,8 @@ def test_unknown_entity_set_raises() -> None:
     transport = FakeTransport().on("GET", r"NoSuchSet", lambda r: response(r, 404, body))
     with pytest.raises(ODataRequestError, match="Resource not found for the segment 'NoSuchSet'"):
         _client(transport).get("NoSuchSet", {"ID": 1})
+    with pytest.raises(ODataRequestError, match="NoSuchSet"):
+        list(_client(transport).pages("NoSuchSet"))
 
 
 def test_create_update_delete() -> None:
