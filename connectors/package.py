@@ -33,6 +33,7 @@ from connectors.package_manifest import (
     parse_header,
     parse_manifest,
 )
+from connectors.package_zip import open_member
 
 __all__ = [
     "FieldMap",
@@ -246,7 +247,7 @@ class PackageReader:
         columns = _column_names(item)
         unicode = item.source_format.upper() == "CSV-UNICODE"
         return open_csv_stream(
-            lambda: self._zip.open(info),
+            lambda: open_member(self.path, self._zip, info),
             package=self._name,
             entry=info.filename,
             label=item.label,

@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,6 +33,14 @@ log = logging.getLogger(__name__)
 ROW_NUMBER = "_row_number"
 CHUNK = 4 << 20
 REPLACEMENT = "\ufffd"
+
+
+class ByteSource(Protocol):
+    """Where the data file's bytes come from (a zip member stream)."""
+
+    def read(self, size: int = -1, /) -> bytes | None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class RowError:
 class _Transcoder:
     """Reads the member in a thread and hands out UTF-8 bytes (a file-like ``read``)."""
 
-    def __init__(self, open_raw: Callable[[], IO[bytes]], encoding: str, chunk: int) -> None:
+    def __init__(self, open_raw: Callable[[], ByteSource], encoding: str, chunk: int) -> None:
         self._raw = open_raw()
         self._encoding = encoding
         self._chunk_size = chunk
@@ -182,7 +190,7 @@ class _Transcoder:
 
 
 def open_csv_stream(
-    open_raw: Callable[[], IO[bytes]],
+    open_raw: Callable[[], ByteSource],
     *,
     package: str,
     entry: str,
@@ -298,6 +306,7 @@ def _batches(
         on_error(error)
 
     next_row = 1
+    counting = _Counting()
     try:
         for batch in reader:
             count = batch.num_rows
@@ -314,7 +323,7 @@ def _batches(
                 count -= stop - next_row
                 next_row = stop
             numbers = (
-                pa.concat_arrays([pa.array(range(a, b), pa.int64()) for a, b in spans])
+                pa.concat_arrays([counting.span(a, b) for a, b in spans])
                 if spans
                 else pa.array([], pa.int64())
             )
@@ -339,6 +348,20 @@ def _batches(
         ) from exc
     finally:
         source.close()
+
+
+class _Counting:
+    """Row numbers a..b-1 as Arrow arrays: one vectorised add on a cached 0..n-1 range, instead
+    of building each batch's numbers from Python integers."""
+
+    def __init__(self) -> None:
+        self._base = pa.array([], pa.int64())
+
+    def span(self, start: int, stop: int) -> pa.Array:
+        size = stop - start
+        if len(self._base) < size:
+            self._base = pa.array(range(max(size, 2 * len(self._base))), pa.int64())
+        return pc.add(self._base.slice(0, size), pa.scalar(start, pa.int64()))
 
 
 def _route_undecodable(

@@ -266,3 +266,28 @@ def test_damaged_data_is_detected_by_its_crc(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with PackageReader(path) as reader, pytest.raises(PackageFormatError):
         reader.open_csv("Vendors V2", on_error=lambda e: None).read_all()
+
+
+def test_row_numbers_stay_exact_across_many_batches(tmp_path: Path) -> None:
+    lines = []
+    bad = set()
+    for n in range(1, 3001):
+        if n % 97 == 0 or n == 1:
+            lines.append(f'"usmf","V{n}","broken"\r\n')
+            bad.add(n)
+        elif n % 89 == 0:
+            lines.append(f'"usmf","V{n}","two\r\nlines","No"\r\n')
+        else:
+            lines.append(f'"usmf","V{n}","Name {n}","No"\r\n')
+    path = vendors_package(tmp_path, HEAD + "".join(lines))
+    errors: list[RowError] = []
+    with PackageReader(path) as reader:
+        stream = reader.open_csv("Vendors V2", on_error=errors.append, block_size=4096)
+        batches = list(stream)
+    assert len(batches) > 10
+    table = pa.Table.from_batches(batches)
+    numbers = table.column("_row_number").to_pylist()
+    assert numbers == [n for n in range(1, 3001) if n not in bad]
+    assert table.column("VendorAccountNumber").to_pylist() == [f"V{n}" for n in numbers]
+    assert [e.row_number for e in errors] == sorted(bad)
+    assert table.num_rows + len(errors) == 3000
