@@ -27,7 +27,7 @@ class _Framed(io.RawIOBase):
     """The member's deflate data between a gzip header and trailer, read from the zip file."""
 
     def __init__(self, path: Path, info: zipfile.ZipInfo) -> None:
-        self._file = Path(path).open("rb")
+        self._file = Path(path).open("rb")  # noqa: SIM115 (closed by close(), like any stream)
         try:
             self._file.seek(info.header_offset)
             local = self._file.read(30)
