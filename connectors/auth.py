@@ -179,6 +179,8 @@ class TokenProvider:
                     http_client=self._http,
                     **kwargs,
                 )
+            except requests.exceptions.SSLError as exc:
+                raise _tls_error(self.authority, exc) from exc
             except (requests.RequestException, RetryDeadlineExceeded) as exc:
                 raise AuthUnavailable(
                     f"cannot reach the authority {self.authority}: {exc}",
@@ -219,6 +221,8 @@ class TokenProvider:
         app = self._application()
         try:
             result = app.acquire_token_for_client(scopes=[self.scope])
+        except requests.exceptions.SSLError as exc:
+            raise _tls_error(self.authority, exc) from exc
         except (requests.RequestException, RetryDeadlineExceeded) as exc:
             raise AuthUnavailable(
                 f"token endpoint of {self.authority} unreachable: {exc}",
@@ -235,6 +239,13 @@ class TokenProvider:
             raise auth_error_from_msal(result if isinstance(result, Mapping) else {})
         log.debug("token for %s acquired (source %s)", self.scope, result.get("token_source"))
         return result
+
+
+def _tls_error(authority: str, exc: Exception) -> AuthError:
+    return AuthError(
+        f"TLS with {authority} failed: {exc}",
+        hint="Check scm.ca_bundle: it must hold the CA that signed the authority's certificate.",
+    )
 
 
 _AADSTS = re.compile(r"\b(AADSTS\d+)\b")

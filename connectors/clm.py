@@ -86,6 +86,10 @@ class ClmClient:
             )
         except RetryDeadlineExceeded as exc:
             raise ClmUnavailable(exc.last_reason, status=0, url=url) from exc
+        except requests.exceptions.SSLError as exc:
+            raise ClmRequestError(
+                f"TLS failed ({exc}); check clm.ca_bundle", status=0, url=url
+            ) from exc
         except requests.RequestException as exc:
             raise ClmUnavailable(f"no answer: {type(exc).__name__}", status=0, url=url) from exc
         if response.status_code >= 400:

@@ -271,6 +271,14 @@ class ODataClient:
                 )
             except RetryDeadlineExceeded:
                 raise
+            except requests.exceptions.SSLError as exc:
+                raise ODataRequestError(
+                    f"TLS failed: {exc}",
+                    status=0,
+                    method=method,
+                    url=url,
+                    hint="Check scm.ca_bundle: it must hold the CA that signed SCM's certificate.",
+                ) from exc
             except requests.RequestException as exc:
                 raise ODataUnavailable(
                     f"no answer: {type(exc).__name__}: {exc}", status=0, method=method, url=url

@@ -198,3 +198,23 @@ def test_short_lived_tokens_are_renewed_without_a_401(emu: EmulatorInfo) -> None
     emu.reset_stats()
     assert list(fresh.odata.pages("Currencies"))
     assert not any(k.endswith(" 401") for k in emu.stats()["responses"])
+
+
+def test_an_untrusted_certificate_is_a_terminal_error_naming_the_ca_setting(
+    emu: EmulatorInfo,
+) -> None:
+    from connectors.auth import TokenProvider
+    from connectors.http import RetryPolicy, build_session
+
+    session = build_session()  # the system store: the emulator's private CA is not in it
+    tokens = TokenProvider(
+        emu.authority,
+        emu.client_id,
+        f"{emu.scm_url}/.default",
+        client_secret=emu.client_secret,
+        http_session=session,
+        policy=RetryPolicy(deadline=5),
+    )
+    with pytest.raises(AuthError) as caught:
+        tokens.token()
+    assert "scm.ca_bundle" in (caught.value.hint or "")

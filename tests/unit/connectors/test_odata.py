@@ -272,3 +272,13 @@ def test_transport_failure_of_a_post_is_unavailable_with_status_0() -> None:
     assert caught.value.status == 0
     assert isinstance(caught.value.__cause__, requests.ReadTimeout)
     assert transport.count("POST", ".") == 1
+
+
+def test_certificate_failure_is_terminal_and_names_the_ca_setting() -> None:
+    transport = FakeTransport().on(
+        "GET", r".", lambda r: requests.exceptions.SSLError("certificate verify failed")
+    )
+    with pytest.raises(ODataRequestError) as caught:
+        list(_client(transport).pages("VendorsV2"))
+    assert "scm.ca_bundle" in (caught.value.hint or "")
+    assert transport.count("GET", ".") == 1
