@@ -257,7 +257,11 @@ class PackageApi:
         }
         try:
             value = self.odata.action(
-                GROUPS, "ImportFromPackage", body, idempotent=False, timeout=self.import_timeout
+                GROUPS,
+                "ImportFromPackage",
+                body,
+                idempotent=False,
+                timeout=(min(30.0, self.import_timeout), self.import_timeout),
             )
         except ODataError as exc:
             cause = exc.__cause__

@@ -189,7 +189,7 @@ class ODataClient:
         body: Mapping[str, Any],
         *,
         idempotent: bool = False,
-        timeout: float | None = None,
+        timeout: float | tuple[float, float] | None = None,
     ) -> Any:
         """Call a bound action on ``entity_set``; returns the answer's ``value`` (None for 204).
 
@@ -249,7 +249,7 @@ class ODataClient:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
-        timeout: float | None = None,
+        timeout: float | tuple[float, float] | None = None,
         allow: frozenset[int] | set[int] = frozenset(),
     ) -> requests.Response:
         """Send one request with the retry policy and one forced token refresh on a 401."""
