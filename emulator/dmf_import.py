@@ -35,10 +35,6 @@ class _Rollback(Exception):
     """Undo a staged-only import (``execute`` false) after its results were read."""
 
 
-def _error(execution: Execution, message: str, field: str = "", record: str = "") -> None:
-    execution.errors.append({"RecordId": record, "Field": field, "ErrorMessage": message})
-
-
 def _ensure_project(
     state: EmulatorState, execution: Execution, entries: list[ManifestEntity]
 ) -> None:
@@ -87,8 +83,7 @@ def run_import(state: EmulatorState, execution: Execution) -> str:
             try:
                 project, entries = read_manifest(archive)
             except PackageProblem as exc:
-                _error(execution, str(exc))
-                return "Failed"
+                return execution.fail(str(exc))
             execution.project = execution.project or project
             _ensure_project(state, execution, entries)
             applied = failed = 0
@@ -104,8 +99,7 @@ def run_import(state: EmulatorState, execution: Execution) -> str:
                 applied += len(result.created) + len(result.updated)
                 failed += len(result.errors)
     except zipfile.BadZipFile:
-        _error(execution, "The package is not a valid zip file.")
-        return "Failed"
+        return execution.fail("The package is not a valid zip file.")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if not failed:
@@ -123,7 +117,7 @@ def _import_entity(
     try:
         entity = catalog.entity_by_label(entry.label)
     except KeyError:
-        _error(execution, f"Entity {entry.label} does not exist in the target environment.")
+        execution.fail(f"Entity {entry.label} does not exist in the target environment.")
         return None
     engine = state.dmf
     if entry.mapping is None:
@@ -132,8 +126,7 @@ def _import_entity(
         )
         return WriteOutcome()
     if entry.source_format not in ("", "CSV-Unicode"):
-        _error(
-            execution,
+        execution.fail(
             f"The source format '{entry.source_format}' of entity {entry.label} is not "
             "supported: the emulator reads CSV-Unicode.",
         )
@@ -143,7 +136,7 @@ def _import_entity(
         extract_csv(archive, entry.file, path)
         outcome = _load_and_write(state, execution, entity, entry.mapping, path, offset)
     except PackageProblem as exc:
-        _error(execution, str(exc))
+        execution.fail(str(exc))
         return None
     finally:
         path.unlink(missing_ok=True)
@@ -247,7 +240,7 @@ def _load_and_write(
         ) from None
     for e in outcome.errors:
         column = entity.field(e.field).column if e.field else ""
-        _error(execution, e.message, column, str(offset + e.row))
+        execution.fail(e.message, column, str(offset + e.row))
     return outcome
 
 

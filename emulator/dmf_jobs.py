@@ -71,6 +71,11 @@ class Execution:
     error_files: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
     watermarks: dict[int, int] = field(default_factory=dict)
 
+    def fail(self, message: str, field: str = "", record: str = "") -> str:
+        """Record an error of the execution; returns the status ``Failed``."""
+        self.errors.append({"RecordId": record, "Field": field, "ErrorMessage": message})
+        return "Failed"
+
 
 class DmfEngine:
     """The execution table and its worker threads."""
@@ -85,8 +90,10 @@ class DmfEngine:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dmf")
 
     def shutdown(self) -> None:
+        """Stop: queued jobs are dropped, waits end at once, running work finishes first (the
+        store must not close under a running export)."""
         self._stop.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def reset(self) -> None:
         with self._lock:
@@ -219,10 +226,7 @@ class DmfEngine:
             )
         except Exception as exc:  # any failure of the job is the execution's failure
             log.exception("execution %s failed", execution.id)
-            execution.errors.append(
-                {"RecordId": "", "Field": "", "ErrorMessage": f"The execution failed: {exc}"}
-            )
-            outcome = "Failed"
+            outcome = execution.fail(f"The execution failed: {exc}")
         duration = options.execution_fixed_seconds + options.execution_row_seconds * execution.rows
         if self._stop.wait(max(0.0, started + duration - time.time())):
             return
@@ -254,58 +258,43 @@ class DmfEngine:
         self.state.store.insert_rows(DETAILS.name, [row])
 
     def _export(self, execution: Execution) -> str:
-        store = self.state.store
         details = catalog.entity("DataManagementDefinitionGroupDetails")
-        con = store.reader()
+        con = self.state.store.reader()
         rows = con.execute(
-            f'SELECT _recid, "EntityName", "ExecutionUnit", "LevelInExecutionUnit", '
-            f'"SequenceInLevel", "DefaultRefreshType", "SourceFormat", w.version '
+            'SELECT _recid, "EntityName", "ExecutionUnit", "LevelInExecutionUnit", '
+            '"SequenceInLevel", "DefaultRefreshType", "SourceFormat", w.version '
             f"FROM {sql.table(details)} d LEFT JOIN emu.watermarks w ON w.detail = d._recid "
             'WHERE lower("DefinitionGroupId") = lower(?) AND "Disable" <> \'Yes\' '
             'ORDER BY "ExecutionUnit", "LevelInExecutionUnit", "SequenceInLevel"',
             [execution.project],
         ).fetchall()
         if not rows:
-            execution.errors.append(
-                {
-                    "RecordId": "",
-                    "Field": "",
-                    "ErrorMessage": (
-                        f"The data project {execution.project} has no entities to export."
-                    ),
-                }
+            return execution.fail(
+                f"The data project {execution.project} has no entities to export."
             )
-            return "Failed"
-        plan: list[tuple[int, ExportEntity]] = []
+        entities = []
+        for row in rows:
+            label, source_format = str(row[1]), row[6]
+            try:
+                entities.append(catalog.entity_by_label(label))
+            except KeyError:
+                return execution.fail(f"Entity {label} does not exist in the target environment.")
+            if source_format not in ("", "CSV-Unicode", "Package"):
+                return execution.fail(
+                    f"The source format '{source_format}' of entity {label} is not supported: "
+                    "the emulator writes CSV-Unicode."
+                )
         company = sql.quote_literal(execution.legal_entity)
+        folder = self.workdir / uuid.uuid4().hex
+        folder.mkdir()
+        package = folder / "package.zip"
+        # One read transaction: the versions exported and the watermarks kept agree exactly.
         con.execute("BEGIN TRANSACTION")
         try:
-            for recid, label, unit, level, seq, refresh, source_format, mark in rows:
-                try:
-                    entity = catalog.entity_by_label(str(label))
-                except KeyError:
-                    execution.errors.append(
-                        {
-                            "RecordId": "",
-                            "Field": "",
-                            "ErrorMessage": (
-                                f"Entity {label} does not exist in the target environment."
-                            ),
-                        }
-                    )
-                    return "Failed"
-                if source_format not in ("", "CSV-Unicode", "Package"):
-                    execution.errors.append(
-                        {
-                            "RecordId": "",
-                            "Field": "",
-                            "ErrorMessage": (
-                                f"The source format '{source_format}' of entity {label} is not "
-                                "supported: the emulator writes CSV-Unicode."
-                            ),
-                        }
-                    )
-                    return "Failed"
+            plan = []
+            for entity, (recid, _, unit, level, seq, refresh, _, mark) in zip(
+                entities, rows, strict=True
+            ):
                 top = con.execute(
                     f"SELECT coalesce(max(_version), 0) FROM {sql.table(entity)}"
                 ).fetchall()[0][0]
@@ -313,26 +302,14 @@ class DmfEngine:
                 where = f"_version > {since} AND _version <= {int(top)}"
                 if entity.company_field:
                     where += f" AND {sql.ident(entity.company_field)} = {company}"
-                plan.append(
-                    (
-                        int(recid),
-                        ExportEntity(
-                            entity,
-                            int(unit),
-                            int(level),
-                            int(seq),
-                            str(refresh or "IncrementalPush"),
-                            where,
-                        ),
-                    )
-                )
+                refresh_type = str(refresh or "IncrementalPush")
+                plan.append(ExportEntity(entity, unit, level, seq, refresh_type, where))
                 execution.watermarks[int(recid)] = int(top)
-            folder = self.workdir / uuid.uuid4().hex
-            folder.mkdir()
-            package = folder / "package.zip"
-            counts = build_export(con, package, execution.project, [p for _, p in plan], folder)
-        finally:
-            con.execute("COMMIT")
+            counts = build_export(con, package, execution.project, plan, folder)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         execution.rows = sum(counts.values())
         blob = f"{uuid.uuid4()}/{execution.package_name}"
         self.state.blobs.adopt(blob, package)

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from connectors.catalog import Entity
+from emulator.assertion import JWT_BEARER, AssertionRefused, check
 from emulator.responses import ServiceError, entra_error, odata_error
 
 if TYPE_CHECKING:
@@ -226,7 +227,17 @@ def router(state: EmulatorState) -> APIRouter:
                 "request to the wrong tenant.",
             )
         secret = form.get("client_secret")
-        if not secret:
+        if form.get("client_assertion"):
+            endpoint = f"{state.base_url}/{tenant}/oauth2{'/v2.0' if v2 else ''}/token"
+            try:
+                if form.get("client_assertion_type") != JWT_BEARER:
+                    raise AssertionRefused(
+                        7000219, "'client_assertion_type' is missing or has a wrong value."
+                    )
+                check(form["client_assertion"], app.certificate, app.client_id, endpoint)
+            except AssertionRefused as exc:
+                return entra_error(401, "invalid_client", exc.code, str(exc))
+        elif not secret:
             return entra_error(
                 401,
                 "invalid_client",
@@ -234,7 +245,7 @@ def router(state: EmulatorState) -> APIRouter:
                 "The request body must contain the following parameter: 'client_assertion' or "
                 "'client_secret'.",
             )
-        if not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
+        elif not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
             return entra_error(
                 401,
                 "invalid_client",

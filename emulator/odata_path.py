@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, unquote
 
+from connectors import catalog
 from connectors.catalog import Entity
 from emulator import sql
 
@@ -126,16 +127,10 @@ def key_match(entity: Entity, values: Mapping[str, Any], alias: str = "") -> tup
 
 
 def format_literal(value: Any, numeric: bool) -> str:
+    """A key literal: text quoted with quotes doubled, numbers without trailing zeros."""
     if numeric:
-        return sql_number(value)
+        return catalog.canonical_key_value(Decimal(str(value)))
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_number(value: Any) -> str:
-    number = Decimal(str(value))
-    if number == number.to_integral_value():
-        return str(number.quantize(Decimal(1)))
-    return format(number.normalize(), "f")
 
 
 def format_key(entity: Entity, row: Mapping[str, Any], encode: bool = True) -> str:

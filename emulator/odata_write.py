@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import orjson
+import pyarrow as pa
 from starlette.responses import Response
 
 from connectors import catalog
 from connectors.catalog import Entity
-from emulator import sql
 from emulator.odata_path import format_key
 from emulator.odata_query import edm_type
-from emulator.odata_read import entity_body, find
+from emulator.odata_read import entity_bodies, entity_body, find
 from emulator.responses import (
     ODATA_EXCEPTION,
     ServiceError,
@@ -81,13 +81,19 @@ def _cannot_convert(edm: str) -> ServiceError:
     )
 
 
-def stage_source(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) -> list[str]:
-    """Put one body into the temp table ``w_src``; returns the provided field names."""
-    names = list(values)
-    columns = "".join(f", CAST(? AS VARCHAR) AS {sql.ident(n)}" for n in names)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE w_src AS SELECT 0 AS _row{columns}", list(values.values())
-    )
+def stage_source(
+    con: duckdb.DuckDBPyConnection, entity: Entity, bodies: list[dict[str, str | None]]
+) -> list[str]:
+    """Put bodies into the temp table ``w_src`` (``_row`` = position); returns the fields."""
+    given = {name for body in bodies for name in body}
+    names = [f.name for f in entity.fields if f.name in given]
+    columns = {n: pa.array([b.get(n) for b in bodies], pa.string()) for n in names}
+    columns["_row"] = pa.array(range(len(bodies)), pa.int64())
+    con.register("w_src_rows", pa.table(columns))
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE w_src AS SELECT * FROM w_src_rows")
+    finally:
+        con.unregister("w_src_rows")
     return names
 
 
@@ -108,7 +114,7 @@ def _run(
     mode: Mode,
     target: int | None = None,
 ) -> WriteOutcome:
-    provided = stage_source(con, values)
+    provided = stage_source(con, entity, [values])
     try:
         outcome = write(
             con,
@@ -135,6 +141,74 @@ def create(state: EmulatorState, app: App, entity: Entity, raw: bytes) -> Respon
         body = entity_body(state, con, entity, outcome.created[0])
     location = f"{state.odata_root}/{format_key(entity, body)}"
     return json_response(body, 201, {"Location": location, "ETag": body["@odata.etag"]})
+
+
+class OperationFailed(Exception):
+    """Operation ``index`` of a group of creates failed with ``error``."""
+
+    def __init__(self, index: int, error: ServiceError) -> None:
+        super().__init__(index)
+        self.index = index
+        self.error = error
+
+
+def groupable(entity: Entity) -> bool:
+    """Whether consecutive creates of ``entity`` can be written as one set.
+
+    Not when a record may refer to another record of the same entity (a vendor's invoice
+    account): one by one, the second create could see the first.
+    """
+    from emulator.rules import REFS
+
+    return entity.name not in READ_ONLY and all(
+        r.target != entity.name for r in REFS.get(entity.name, ())
+    )
+
+
+def create_many(
+    state: EmulatorState, app: App, entity: Entity, raws: list[bytes]
+) -> list[Response]:
+    """Consecutive creates of one changeset, in one set-based write.
+
+    The answers are those of creating the records one by one; the first failing operation
+    raises :class:`OperationFailed` (and, as in a changeset, nothing is kept).
+    """
+    bodies = []
+    for index, raw in enumerate(raws):
+        try:
+            bodies.append(parse_body(entity, raw))
+        except ServiceError as exc:
+            raise OperationFailed(index, exc) from None
+    with state.store.transaction() as con:
+        provided = stage_source(con, entity, bodies)
+        try:
+            outcome = write(
+                con,
+                entity,
+                "w_src",
+                provided,
+                mode="create",
+                company=app.company,
+                clm_app=app.is_clm_app,
+            )
+        finally:
+            con.execute("DROP TABLE IF EXISTS w_src")
+        if outcome.errors:
+            first = min(e.row for e in outcome.errors)
+            infolog = [e.infolog() for e in outcome.errors if e.row == first]
+            raise OperationFailed(first, write_failed(entity.target, infolog))
+        created = entity_bodies(state, con, entity, [outcome.created[i] for i in range(len(raws))])
+    return [
+        json_response(
+            body,
+            201,
+            {
+                "Location": f"{state.odata_root}/{format_key(entity, body)}",
+                "ETag": body["@odata.etag"],
+            },
+        )
+        for body in created
+    ]
 
 
 def _locate(

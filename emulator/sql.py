@@ -26,11 +26,6 @@ SQL_TYPES: dict[str, str] = {
     "datetime": "TIMESTAMP",
 }
 
-# Hidden columns of every SCM table: record id (never reused), change-tracking version, and the
-# lowercase key strings that make key and natural-key lookups case-insensitive (as SCM's SQL
-# Server collation is) without lowering a million values on every lookup.
-HIDDEN = ("_recid", "_version", "_key", "_nkey")
-
 # Enum defaults that differ from SCM's value 0: a data project entity without an explicit
 # refresh type follows change tracking (incremental), it is not forced to a full push; an
 # agreement created through the CLM integration entity is owned by the CLM.
@@ -162,6 +157,12 @@ def type_error_expr(field: Field, raw: str) -> str | None:
 
 
 def create_table_sql(entity: Entity) -> str:
+    """The table of an entity: its fields, then four hidden columns.
+
+    ``_recid`` (record id, never reused), ``_version`` (change-tracking version), and ``_key`` /
+    ``_nkey``, the lowercase key and natural-key strings that make lookups case-insensitive (as
+    SCM's SQL Server collation is) without lowering a million values on every lookup.
+    """
     cols = [f"{ident(f.name)} {SQL_TYPES[f.type]}" for f in entity.fields]
     cols += ["_recid BIGINT", "_version BIGINT", "_key VARCHAR", "_nkey VARCHAR"]
     return f"CREATE TABLE {table(entity)} ({', '.join(cols)})"

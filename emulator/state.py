@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors import catalog
+from emulator.assertion import Certificate
 from emulator.faults import Faults, Stats
 from emulator.store import Store
 
@@ -65,6 +66,7 @@ class App:
     roles: tuple[str, ...]
     company: str = "usmf"
     object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    certificate: Certificate | None = None  # for certificate credentials (client assertions)
 
     @property
     def is_clm_app(self) -> bool:
@@ -74,6 +76,7 @@ class App:
         data = asdict(self)
         data.pop("client_secret")
         data["roles"] = list(self.roles)
+        data["certificate"] = self.certificate.sha1 if self.certificate else None
         return data
 
 
@@ -157,7 +160,15 @@ class EmulatorState:
 
     def register_from(self, spec: Mapping[str, Any]) -> App:
         """Register an application from an admin request (id and secret generated if absent)."""
-        allowed = {"client_id", "client_secret", "name", "user_id", "roles", "company"}
+        allowed = {
+            "client_id",
+            "client_secret",
+            "name",
+            "user_id",
+            "roles",
+            "company",
+            "certificate_pem",
+        }
         unknown = sorted(set(spec) - allowed)
         if unknown:
             raise ValueError(f"unknown application field(s) {unknown}")
@@ -172,5 +183,8 @@ class EmulatorState:
                 user_id=spec.get("user_id", "app-user"),
                 roles=tuple(roles),
                 company=str(spec.get("company", "usmf")).lower(),
+                certificate=Certificate.from_pem(spec["certificate_pem"])
+                if spec.get("certificate_pem")
+                else None,
             )
         )

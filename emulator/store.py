@@ -1,10 +1,10 @@
 """The emulator's one in-memory DuckDB database.
 
 SCM entities live in schema ``scm``, one table per entity set named like the set, with the
-catalog's fields as typed columns and four hidden columns (see :mod:`emulator.sql`). Every
+catalog's fields as typed columns and four hidden columns (see ``sql.create_table_sql``). Every
 insert or update of an SCM row takes ``_version = nextval('scm.row_version')``; record ids come
 from ``scm.recid`` and are never reused. CLM data lives in schema ``clm`` (owned by the world
-part). Internal bookkeeping (number sequences) lives in schema ``emu``.
+part). Internal bookkeeping (number sequences, change-tracking watermarks) lives in ``emu``.
 
 Threads: writes are serialised by one lock and run on one writer cursor inside a transaction
 (:meth:`Store.transaction`); reads use a cursor per thread (:meth:`Store.reader`), which sees
@@ -209,15 +209,6 @@ class Store:
         cursor = con or self.reader()
         row = cursor.execute(f"SELECT count(*) FROM {sql.table(entity)}").fetchall()
         return int(row[0][0])
-
-    def rekey(self, entity_name: str) -> None:
-        """Recompute the hidden key columns after key fields were changed by direct SQL."""
-        entity = catalog.entity(entity_name)
-        with self.transaction() as con:
-            con.execute(
-                f"UPDATE {sql.table(entity)} SET _key = {sql.key_expr(entity.keys)}, "
-                f"_nkey = {sql.nkey_sql(entity)}"
-            )
 
     def close(self) -> None:
         self._db.close()

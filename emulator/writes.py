@@ -79,11 +79,11 @@ def write(
         total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
         outcome.staged = int(total) - len(bad)
         _merge(con, entity, source, provided, company, mode, target, sorted(bad))
-        _resolve(con, entity)
+        _resolve(con, entity, mode)
         con.execute(
             f"UPDATE w_rows SET _key = {sql.key_expr(entity.keys)}, _nkey = {sql.nkey_sql(entity)}"
         )
-        if mode == "update":
+        if mode == "update" and set(entity.keys) & set(provided):
             outcome.errors += _key_changes(con, entity)
         outcome.errors += validate(con, entity, provided, clm_app=clm_app)
         failed = sorted({e.row for e in outcome.errors} - bad)
@@ -188,7 +188,10 @@ def _merge(
     )
 
 
-def _resolve(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+def _resolve(con: duckdb.DuckDBPyConnection, entity: Entity, mode: Mode) -> None:
+    """Fill in what SCM fills in on create (an update of one record keeps its keys)."""
+    if mode == "update":
+        return
     if entity.name == "CLMIntegrationPurchaseAgreements":
         contracts = sql.table(catalog.entity("CLMIntegrationContracts"))
         con.execute(

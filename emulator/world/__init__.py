@@ -9,6 +9,7 @@ next ground truth.
 from __future__ import annotations
 
 from emulator.world.generate import WorldSummary, generate
+from emulator.world.mutation import mutate
 from emulator.world.rates import DEFAULT_RATES
 
-__all__ = ["DEFAULT_RATES", "WorldSummary", "generate"]
+__all__ = ["DEFAULT_RATES", "WorldSummary", "generate", "mutate"]

@@ -16,7 +16,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from emulator.world import export, mutate
+from emulator.world import export, mutation
 from emulator.world.clm_json import parse_instant
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def router(state: EmulatorState) -> APIRouter:
                 raise ValueError(f"unknown field(s) {unknown}; known: fraction, seed")
             fraction = float(spec.get("fraction", 0.01))
             seed = int(spec.get("seed", 0))
-            path, result = mutate.mutate_with_result(state.store, fraction, seed, out=truth)
+            path, result = mutation.mutate_with_result(state.store, fraction, seed, out=truth)
         except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
             return _json({"error": str(exc)}, 400)
         return _json(
@@ -78,7 +78,7 @@ def router(state: EmulatorState) -> APIRouter:
         if (denied := refused(request) or no_world()) is not None:
             return denied
         if refresh or not truth.is_file():
-            mutate.refresh_ground_truth(state.store, truth)
+            mutation.refresh_ground_truth(state.store, truth)
         return Response(truth.read_bytes(), 200, media_type="application/json")
 
     @api.post("/clm_export")

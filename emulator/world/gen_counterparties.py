@@ -37,12 +37,13 @@ STALE_FIELDS = (
     "DefaultPaymentTermsName",
 )
 OLD_STREETS = ("Commerce Park", "Old Mill Road", "Factory Lane", "Gewerbegebiet Süd")
+NOISE_FIELD_WEIGHTS = (35, 10, 15, 10, 10, 10, 10)
 ALT_COUNTRY = {"US": "CA", "DE": "AT", "GB": "IE", "JP": "KR", "CN": "SG"}
 # Noise kinds that can apply to each compared field (by STALE_FIELDS index).
 NOISE_BY_FIELD = (
     (NOISE_UNICODE, NOISE_CASE, NOISE_WHITESPACE),
     (NOISE_WHITESPACE, NOISE_CASE),
-    (NOISE_CASE, NOISE_UNICODE, NOISE_WHITESPACE),
+    (NOISE_UNICODE, NOISE_CASE, NOISE_WHITESPACE),
     (NOISE_WHITESPACE,),
     (NOISE_CASE,),
     (NOISE_CASE, NOISE_WHITESPACE),
@@ -100,11 +101,24 @@ def build_counterparties(ctx: Ctx) -> None:
         f"CASE WHEN v.cpk = 'vendor_stale_in_clm' THEN CASE WHEN {r.u('stalen', 'v.vid')} < 0.3 "
         f"THEN [{f1}, {f2}] ELSE [{f1}] END ELSE [] END"
     )
-    nf = r.i("nfield", n_fields, "v.vid")
+    # The name and the city carry most noise; text with accents or voiced kana mostly gets the
+    # Unicode kind (decomposed), which needs such characters to make a difference.
+    nf = r.weighted([(str(i), w) for i, w in enumerate(NOISE_FIELD_WEIGHTS)], "nfield", "v.vid")
+    unicode_first = (
+        f"CASE WHEN w_nfd({{col}}) <> {{col}} AND {r.u('nuni', 'vid')} < 0.7 "
+        f"THEN '{NOISE_UNICODE}' ELSE {{other}} END"
+    )
     wanted = (
         "(CASE nf "
         + " ".join(
-            f"WHEN {i} THEN {r.pick(kinds, 'nkind', 'vid')}"
+            f"WHEN {i} THEN "
+            + (
+                unicode_first.format(
+                    col=("vname", "", "city")[i], other=r.pick(kinds[1:], "nkind", "vid")
+                )
+                if kinds[0] == NOISE_UNICODE
+                else r.pick(kinds, "nkind", "vid")
+            )
             for i, kinds in enumerate(NOISE_BY_FIELD)
         )
         + " END)"

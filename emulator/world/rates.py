@@ -56,7 +56,7 @@ SCM_OWNED_PA_KINDS = ("ownership_conflict",)
 
 DEFAULT_RATES: dict[str, float] = {
     "new_contract": 0.02,
-    "new_agreement": 0.015,
+    "new_agreement": 0.02,
     "amended_dates": 0.02,
     "amended_status": 0.02,
     "amended_price": 0.02,
@@ -64,25 +64,25 @@ DEFAULT_RATES: dict[str, float] = {
     "line_removed": 0.02,
     "counterparty_linked_by_tax_id": 0.03,
     "counterparty_linked_by_name": 0.03,
-    "counterparty_unlinked": 0.01,
-    "duplicate_counterparty": 0.01,
-    "unmapped_payment_terms": 0.015,
-    "unmapped_unit": 0.015,
-    "unmapped_currency": 0.015,
-    "unmapped_contract_type": 0.03,
-    "product_not_released": 0.015,
-    "vendor_blocked": 0.01,
-    "vendor_deleted": 0.01,
+    "counterparty_unlinked": 0.015,
+    "duplicate_counterparty": 0.015,
+    "unmapped_payment_terms": 0.02,
+    "unmapped_unit": 0.02,
+    "unmapped_currency": 0.02,
+    "unmapped_contract_type": 0.04,
+    "product_not_released": 0.02,
+    "vendor_blocked": 0.015,
+    "vendor_deleted": 0.015,
     "vendor_stale_in_clm": 0.02,
-    "ownership_conflict": 0.12,
-    "noise": 0.03,
+    "ownership_conflict": 0.15,
+    "noise": 0.05,
 }
 
 # Fixed shape of the world (not discrepancies): shares and averages the generator uses.
 COUNTERPARTY_SHARE = 0.70  # vendors with a counterparty in the CLM
 AGREEMENTS_PER_VENDOR = 0.5  # purchase-agreement contracts per vendor
 OTHER_CONTRACTS_PER_VENDOR = 0.25  # NDAs, MSAs, SOWs... per vendor
-SCM_OWNED_SHARE = 0.10  # purchase agreements whose ownership moved to SCM
+SCM_OWNED_SHARE = 0.15  # purchase agreements whose ownership moved to SCM
 BLOCKED_NEW_SHARE = 0.5  # a blocked vendor's contracts the CLM added after the block
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from emulator.server import EmulatorInfo
@@ -161,3 +162,45 @@ def test_more_than_5000_operations_are_refused(scm: Scm) -> None:
 def test_batch_needs_a_multipart_body(scm: Scm) -> None:
     response = scm.session.post(f"{scm.root}/$batch", json={"requests": []}, timeout=60)
     assert response.status_code == 400
+
+
+def _line(number: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "PurchaseAgreementLegalEntityId": "usmf",
+        "ExternalContractId": "K-0000002",
+        "ExternalContractLineId": f"AGL-7{number:07d}",
+        "ItemNumber": "I000004",
+        "UnitSymbol": "ea",
+        "Price": number,
+        **extra,
+    }
+
+
+def test_many_creates_in_a_changeset_answer_as_one_by_one(scm: Scm) -> None:
+    body, kind = _batch(
+        [("POST", "CLMIntegrationPurchaseAgreementLines", _line(n)) for n in range(1, 101)]
+    )
+    started = time.monotonic()
+    status, parts = _send(scm, body, kind)
+    elapsed = time.monotonic() - started
+    assert status == 200
+    assert [p[0] for p in parts] == [str(n) for n in range(1, 101)]
+    assert {p[1] for p in parts} == {201}
+    created = [json.loads(p[2]) for p in parts]
+    assert [c["LineNumber"] for c in created] == list(range(1, 101))
+    assert {c["PurchaseAgreementId"] for c in created} == {"PA0000002"}
+    assert [c["Price"] for c in created] == [float(n) for n in range(1, 101)]
+    assert elapsed < 10  # one set-based write, not a hundred
+
+
+def test_a_failing_create_among_many_names_its_content_id(scm: Scm) -> None:
+    lines = [_line(200 + n) for n in range(5)]
+    lines[3]["UnitSymbol"] = "crate"
+    body, kind = _batch([("POST", "CLMIntegrationPurchaseAgreementLines", line) for line in lines])
+    _, parts = _send(scm, body, kind)
+    assert [(p[0], p[1]) for p in parts] == [("4", 500)]
+    assert "'crate' in field 'UnitSymbol'" in parts[0][2]
+    found = scm.get(
+        "CLMIntegrationPurchaseAgreementLines?$filter=ExternalContractLineId eq 'AGL-70000200'"
+    )
+    assert found.json()["value"] == []

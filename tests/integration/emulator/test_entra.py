@@ -184,3 +184,48 @@ def test_app_without_an_scm_user_is_refused(emu: EmulatorInfo) -> None:
     app = emu.register_app(name="no-user", user_id=None)
     token = emu.token(app["client_id"], app["client_secret"])
     assert Scm(emu, token).get("LegalEntities").status_code == 401
+
+
+def test_certificate_credentials_with_msal(emu: EmulatorInfo) -> None:
+    import trustme
+
+    from emulator.assertion import Certificate
+
+    issued = trustme.CA(key_type=trustme.KeyType.RSA).issue_cert(
+        "clmsync-client.example", key_type=trustme.KeyType.RSA
+    )
+    cert_pem = issued.cert_chain_pems[0].bytes().decode()
+    key_pem = issued.private_key_pem.bytes().decode()
+    app = emu.register_app(name="cert-app", certificate_pem=cert_pem)
+    thumbprint = Certificate.from_pem(cert_pem).sha1
+    scopes = [f"{emu.scm_url}/.default"]
+    for credential in (
+        {"private_key": key_pem, "thumbprint": thumbprint},  # RS256, x5t
+        {"private_key": key_pem, "public_certificate": cert_pem},  # PS256, x5t#S256
+    ):
+        client = msal.ConfidentialClientApplication(
+            app["client_id"],
+            authority=emu.authority,
+            client_credential=credential,
+            instance_discovery=False,
+            http_client=emu.session(),
+        )
+        result = client.acquire_token_for_client(scopes=scopes)
+        assert "access_token" in result, result
+        assert Scm(emu, result["access_token"]).get("LegalEntities").status_code == 200
+    other = trustme.CA(key_type=trustme.KeyType.RSA).issue_cert(
+        "someone-else.example", key_type=trustme.KeyType.RSA
+    )
+    stranger = msal.ConfidentialClientApplication(
+        app["client_id"],
+        authority=emu.authority,
+        client_credential={
+            "private_key": other.private_key_pem.bytes().decode(),
+            "thumbprint": Certificate.from_pem(other.cert_chain_pems[0].bytes().decode()).sha1,
+        },
+        instance_discovery=False,
+        http_client=emu.session(),
+    )
+    refused = stranger.acquire_token_for_client(scopes=scopes)
+    assert refused["error"] == "invalid_client"
+    assert refused["error_codes"] == [700027]

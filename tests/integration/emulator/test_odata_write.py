@@ -187,6 +187,17 @@ def test_required_fields_and_unknown_enum_members(scm: Scm) -> None:
     )
 
 
+def test_contract_type_must_exist(scm: Scm) -> None:
+    contract = {
+        "LegalEntityId": "usmf",
+        "ExternalContractId": "K-0000099",
+        "ContractType": "Lease",
+        "ContractStatus": "Draft",
+    }
+    message = _infolog(scm.post("CLMIntegrationContracts", contract))
+    assert "The value 'Lease' in field 'ContractType' is not found in the related table" in message
+
+
 def test_natural_key_is_unique(scm: Scm) -> None:
     contract = {
         "LegalEntityId": "usmf",
