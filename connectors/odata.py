@@ -22,7 +22,15 @@ from connectors.batch import Operation, OperationResult, build_batch, parse_batc
 from connectors.errors import ODataRequestError, ODataUnavailable, RetryDeadlineExceeded
 from connectors.http import RetryPolicy
 from connectors.odata_errors import error_from_response
-from connectors.odata_query import QUERY_SAFE, filter_in, filter_keys, format_key, literal
+from connectors.odata_query import (
+    DEFAULT_FILTER_LENGTH,
+    QUERY_SAFE,
+    encoded_length,
+    filter_in,
+    filter_keys,
+    format_key,
+    literal,
+)
 
 __all__ = [
     "ODataClient",
@@ -105,6 +113,29 @@ class ODataClient:
                     "@odata.nextLink repeats the page just read; stopping", status=200, url=url
                 )
             url = next_url
+
+    def pages_in(
+        self,
+        entity_set: str,
+        field: str,
+        values: Sequence[object],
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        cross_company: bool = False,
+        max_filter_length: int = DEFAULT_FILTER_LENGTH,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Rows whose ``field`` is one of ``values``, in as many requests as the URL budget needs
+        (SCM has no ``in``); ``filter`` is and-ed to each of them."""
+        spec = catalog.entity(entity_set).field(field) if _known_set(entity_set) else field
+        budget = max_filter_length
+        if filter:
+            budget -= encoded_length(filter) + encoded_length("() and ")
+        for terms in filter_in(spec, values, budget):
+            combined = f"({filter}) and {terms}" if filter else terms
+            yield from self.pages(
+                entity_set, select=select, filter=combined, cross_company=cross_company
+            )
 
     def count(
         self, entity_set: str, *, filter: str | None = None, cross_company: bool = False

@@ -72,7 +72,9 @@ def test_paged_read_follows_next_links_across_companies(
     assert clients.odata.count("VendorsV2") == len(default_company)
 
 
-def test_keys_with_quotes_spaces_and_ampersands_round_trip(clients: Clients) -> None:
+def test_keys_with_quotes_spaces_and_ampersands_round_trip(
+    clients: Clients, emu: EmulatorInfo
+) -> None:
     for account in SPECIAL_VENDORS:
         row = clients.odata.get("VendorsV2", {"dataAreaId": "usmf", "VendorAccountNumber": account})
         assert row is not None
@@ -85,6 +87,25 @@ def test_keys_with_quotes_spaces_and_ampersands_round_trip(clients: Clients) -> 
     for text in filter_in("VendorAccountNumber", SPECIAL_VENDORS, max_length=60):
         found += [r for p in clients.odata.pages("VendorsV2", filter=text) for r in p]
     assert sorted(r["VendorAccountNumber"] for r in found) == sorted(SPECIAL_VENDORS)
+    emu_requests = emu.stats()["requests"]
+    before = sum(v for k, v in emu_requests.items() if k.startswith("GET /scm/data/VendorsV2"))
+    wanted = [*SPECIAL_VENDORS, "US-V0000001", "US-V0000002", "DE-V0000001"]
+    rows = [
+        r
+        for p in clients.odata.pages_in(
+            "VendorsV2",
+            "VendorAccountNumber",
+            wanted,
+            filter="dataAreaId eq 'usmf'",
+            cross_company=True,
+            max_filter_length=120,
+        )
+        for r in p
+    ]
+    assert sorted(r["VendorAccountNumber"] for r in rows) == sorted(wanted[:-1])
+    emu_requests = emu.stats()["requests"]
+    after = sum(v for k, v in emu_requests.items() if k.startswith("GET /scm/data/VendorsV2"))
+    assert after - before > 1  # the list was split into several requests
     with pytest.raises(ODataRequestError, match="NoSuchSet"):
         list(clients.odata.pages("NoSuchSet"))
 

@@ -282,3 +282,24 @@ def test_certificate_failure_is_terminal_and_names_the_ca_setting() -> None:
         list(_client(transport).pages("VendorsV2"))
     assert "scm.ca_bundle" in (caught.value.hint or "")
     assert transport.count("GET", ".") == 1
+
+
+def test_pages_in_splits_a_key_list_into_several_requests() -> None:
+    transport = FakeTransport().on("GET", r"VendorsV2", lambda r: response(r, 200, {"value": [{}]}))
+    accounts = [f"US-V{n:07d}" for n in range(40)]
+    pages = list(
+        _client(transport).pages_in(
+            "VendorsV2",
+            "VendorAccountNumber",
+            accounts,
+            filter="dataAreaId eq 'usmf'",
+            max_filter_length=400,
+        )
+    )
+    assert len(pages) == len(transport.requests) > 1
+    for request in transport.requests:
+        url = request.url or ""
+        assert "$filter=(dataAreaId%20eq%20'usmf')%20and%20(VendorAccountNumber%20eq" in url
+        assert len(url.split("$filter=", 1)[1]) <= 400
+    sent = "".join(r.url or "" for r in transport.requests)
+    assert all(f"'{a}'" in sent for a in accounts)
