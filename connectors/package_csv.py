@@ -150,7 +150,13 @@ class _Transcoder:
         while self._pos >= len(self._chunk):
             if self._eof:
                 return False
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if self._stop.is_set():  # closed while a read was waiting
+                    self._eof = True
+                    return False
+                continue
             if item is None or isinstance(item, BaseException):
                 self._eof = True
                 if isinstance(item, BaseException):

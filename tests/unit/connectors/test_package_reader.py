@@ -291,3 +291,22 @@ def test_row_numbers_stay_exact_across_many_batches(tmp_path: Path) -> None:
     assert table.column("VendorAccountNumber").to_pylist() == [f"V{n}" for n in numbers]
     assert [e.row_number for e in errors] == sorted(bad)
     assert table.num_rows + len(errors) == 3000
+
+
+def test_a_stream_left_unfinished_stops_its_threads(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    path = vendors_package(tmp_path, HEAD + '"usmf","V1","A","No"\r\n' * 200_000)
+    with PackageReader(path) as reader:
+        stream = reader.open_csv("Vendors V2", block_size=1 << 16)
+        first = stream.read_next_batch()
+        assert first.num_rows > 0
+        stream.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        alive = [t for t in threading.enumerate() if t.name.startswith("package-")]
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert not alive
