@@ -16,7 +16,6 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from connectors import catalog
 from connectors.auth import TokenSource
 from connectors.batch import Operation, OperationResult, build_batch, parse_batch
 from connectors.errors import ODataRequestError, ODataUnavailable, RetryDeadlineExceeded
@@ -25,6 +24,7 @@ from connectors.odata_errors import error_from_response
 from connectors.odata_query import (
     DEFAULT_FILTER_LENGTH,
     QUERY_SAFE,
+    catalog_entity,
     encoded_length,
     filter_in,
     filter_keys,
@@ -127,7 +127,8 @@ class ODataClient:
     ) -> Iterator[list[dict[str, Any]]]:
         """Rows whose ``field`` is one of ``values``, in as many requests as the URL budget needs
         (SCM has no ``in``); ``filter`` is and-ed to each of them."""
-        spec = catalog.entity(entity_set).field(field) if _known_set(entity_set) else field
+        known = catalog_entity(entity_set)
+        spec = known.field(field) if known is not None else field
         budget = max_filter_length
         if filter:
             budget -= encoded_length(filter) + encoded_length("() and ")
@@ -178,7 +179,7 @@ class ODataClient:
         if response.status_code == 404:
             # SCM answers "Resource not found for the segment '<set>'" both for a missing record
             # and for an unknown set: for a set outside the catalog, assume the latter.
-            if _known_set(entity_set):
+            if catalog_entity(entity_set) is not None:
                 return None
             raise error_from_response(response, "GET", url)
         return self._json(response, "GET", url)
@@ -342,11 +343,3 @@ class ODataClient:
                 url=url,
             )
         return body
-
-
-def _known_set(entity_set: str) -> bool:
-    try:
-        catalog.entity(entity_set)
-    except KeyError:
-        return False
-    return True

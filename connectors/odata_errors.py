@@ -18,6 +18,7 @@ from connectors.errors import (
     PermissionDenied,
 )
 from connectors.http import WRITE_EXCEPTION
+from connectors.odata_query import catalog_entity
 
 
 def _innermost(error: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -70,7 +71,8 @@ def error_from_response(response: requests.Response, method: str, url: str) -> C
             "URL and that the application is added in SCM's Microsoft Entra ID applications form.",
         )
     if status == 403:
-        role = _role_for(entity_set)
+        known = catalog_entity(entity_set)
+        role = known.role if known is not None else catalog.CLM_INTEGRATION_ROLE
         return PermissionDenied(
             f"SCM refused {method} {entity_set} (HTTP 403): {message}",
             resource=entity_set,
@@ -103,10 +105,3 @@ def _entity_set_of(url: str) -> str:
         return path
     rest = path.split(marker, 1)[1]
     return rest.split("(", 1)[0].split("/", 1)[0] or rest
-
-
-def _role_for(entity_set: str) -> str:
-    try:
-        return catalog.entity(entity_set).role
-    except KeyError:
-        return catalog.CLM_INTEGRATION_ROLE

@@ -91,7 +91,8 @@ def literal(value: object, type: Field | FieldType = "string") -> str:
     raise ValueError(f"unknown field type {kind!r}")
 
 
-def _entity(entity: Entity | str) -> Entity | None:
+def catalog_entity(entity: Entity | str) -> Entity | None:
+    """The catalog entity for a set name (or the entity itself); None for sets outside it."""
     if isinstance(entity, Entity):
         return entity
     try:
@@ -107,7 +108,7 @@ def format_key(entity: Entity | str, values: Mapping[str, object]) -> str:
     ``values`` are ignored). For a set outside the catalog, every entry is a key part; numbers
     are written bare and everything else as text.
     """
-    found = _entity(entity)
+    found = catalog_entity(entity)
     parts: list[tuple[str, str]] = []
     if found is not None:
         missing = [k for k in found.keys if values.get(k) in (None, "")]

@@ -49,7 +49,7 @@ class _Written:
     rows: int
 
 
-def _text_value(value: object) -> object:
+def _as_text(value: object) -> object:
     """A Python value as the text or None the column builder needs (Decimals keep precision)."""
     if value is None:
         return None
@@ -70,9 +70,7 @@ def rows_to_table(rows: Iterable[Mapping[str, object]]) -> pa.Table:
     names: dict[str, None] = {}
     for row in listed:
         names.update(dict.fromkeys(row))
-    return pa.table(
-        {n: pa.array([_text_value(r.get(n)) for r in listed], pa.string()) for n in names}
-    )
+    return pa.table({n: pa.array([_as_text(r.get(n)) for r in listed], pa.string()) for n in names})
 
 
 def _us_datetime(moment: pa.Array) -> pa.Array:
