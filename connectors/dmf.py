@@ -353,6 +353,11 @@ class PackageApi:
         body = {"executionId": execution_id, "entityName": entity_label}
         return _text_value(self._call("GetImportStagingErrorFileUrl", body), "staging errors")
 
+    def staging_error_rows(self, execution_id: str, entity_label: str) -> list[dict[str, str]]:
+        """The rows that failed source → staging, as SCM's error file holds them."""
+        url = self.staging_error_file_url(execution_id, entity_label)
+        return self.blob.read_csv(url) if url else []
+
     def target_error_keys(
         self, execution_id: str, entity_label: str, *, timeout: float = 120.0
     ) -> list[dict[str, str]]:

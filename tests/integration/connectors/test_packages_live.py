@@ -145,6 +145,14 @@ def test_writer_package_imports_into_scm(clients: Clients, tmp_path: Path) -> No
         }
         for n in (1, 2)
     ]
+    rows.append(  # not a member of the enum: refused on the way into staging
+        {
+            "LegalEntityId": "usmf",
+            "ExternalContractId": "K-9300009",
+            "ContractType": "PurchaseAgreement",
+            "ContractStatus": "NotAStatus",
+        }
+    )
     rows.append(  # a second record under an existing natural key: SCM refuses it
         {
             "LegalEntityId": "usmf",
@@ -167,6 +175,10 @@ def test_writer_package_imports_into_scm(clients: Clients, tmp_path: Path) -> No
     assert api.wait(execution, timeout=30, partially_succeeded="accept") == "PartiallySucceeded"
     errors = api.execution_errors(execution)
     assert any("already exists" in e.message for e in errors)
+    staged = api.staging_error_rows(execution, "CLM integration contract")
+    assert [(r["EXTERNALCONTRACTID"], r["CONTRACTSTATUS"]) for r in staged] == [
+        ("K-9300009", "NotAStatus")
+    ]
     keys = api.target_error_keys(execution, "CLM integration contract")
     assert [k.get("EXTERNALCONTRACTID") for k in keys] == ["K-0000001"]
     for n in (1, 2):
