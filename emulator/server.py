@@ -174,6 +174,9 @@ def settings_toml(info: EmulatorInfo) -> str:
             "client_secret": info.client_secret,
             "ca_bundle": "ca.pem",
             "default_legal_entity": "usmf",
+            # The emulator's executions finish in well under a second: poll accordingly.
+            "package_poll_seconds": 0.2,
+            "package_max_poll_seconds": 2.0,
         },
         "clm": {"api_url": info.clm_url, "api_key": info.clm_api_key, "ca_bundle": "ca.pem"},
         "warehouse": {

@@ -59,6 +59,12 @@ class ScmSettings(_Section):
     package_timeout_seconds: float = Field(
         3600.0, gt=0, description="How long to wait for one package execution"
     )
+    package_poll_seconds: float = Field(
+        5.0, gt=0, description="First wait between execution status polls (then doubles)"
+    )
+    package_max_poll_seconds: float = Field(
+        60.0, gt=0, description="Longest wait between execution status polls"
+    )
     data_project_prefix: str = Field(
         "CLMSYNC", description="Prefix of the data projects clmsync owns"
     )
