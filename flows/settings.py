@@ -259,7 +259,7 @@ def load_settings(path: Path | None = None) -> Settings:
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
     def resolve(p: Path | None) -> Path | None:
-        return None if p is None or p.is_absolute() else base / p
+        return p if p is None or p.is_absolute() else base / p
 
     wh = settings.warehouse
     return settings.model_copy(
