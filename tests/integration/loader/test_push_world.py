@@ -106,19 +106,19 @@ def test_one_push_applies_every_expected_action_and_nothing_else(
         old, new = by(natural, before[entity]), by(natural, after[entity])
         old_by_key = by(keys, before[entity])
         changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
-        expected: set[tuple[str, ...]] = set()
+        named: set[tuple[str, ...]] = set()
         for delta in deltas[relation]:
             delta_keys = json.loads(delta["keys"])
             if delta["action"] == "create":
-                expected.add(tuple(_text(delta_keys[f]) for f in natural))
+                named.add(tuple(_text(delta_keys[f]) for f in natural))
                 continue
             record = old_by_key[tuple(_text(delta_keys[f]) for f in keys)]
             nk = tuple(_text(record[f]) for f in natural)
-            expected.add(nk)
+            named.add(nk)
             if nk in new:
                 differs = {c for c in columns if record[c] != new[nk][c]}
                 assert differs <= set(json.loads(delta["payload"])), (entity, nk, differs)
-        assert changed == expected, entity
+        assert changed == named, entity
     for entity in ("VendorsV2", "ContactPersons", "CLMIntegrationReleasedProducts"):
         assert before[entity] == after[entity]
     fed = {r["clm_id"] for r in deltas[world_deltas.CLM_RELATION]}

@@ -176,11 +176,11 @@ def _clm(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             preferred[(seed, scm_code)] = clm_code
     grouped: dict[str, dict[str, Any]] = {}
     for le, account, field, scm, clm, clm_id in con.execute(_STALE).fetchall():
-        name, seed = CLM_FIELDS[field]
+        name, domain = CLM_FIELDS[field]
         entry = grouped.setdefault(
             clm_id, {"le": le, "account": account, "payload": {}, "before": {}}
         )
-        entry["payload"][name] = preferred.get((seed, scm), scm) if seed else scm
+        entry["payload"][name] = preferred.get((domain, scm), scm) if domain else scm
         entry["before"][name] = clm
     return [
         {
