@@ -189,8 +189,7 @@ def push(
     ensure_tables(con)
     if not con.execute(f"SELECT count(*) FROM {PLAN} WHERE run_id = ?", [run_id]).fetchall()[0][0]:
         raise PlanError(f"run {run_id} has no push plan", hint="Plan it first (clmsync plan).")
-    allowed = None if entities is None else [catalog.entity(e).name if e != "counterparty"
-                                             else e for e in entities]  # fmt: skip
+    allowed = None if entities is None else [_entity_name(e) for e in entities]
     ledger.open_rows(con, run_id)
     ledger.finish_invalid_and_unwanted(con, run_id, allowed)
     recovered = settle_other_runs(con, odata, packages, run_id, options)
@@ -222,6 +221,17 @@ def push(
                     options=options.packages(), progress=progress,
                 )  # fmt: skip
     return result(con, run_id, recovered=recovered, seconds=time.perf_counter() - started)
+
+
+def _entity_name(name: str) -> str:
+    if name == "counterparty":
+        return name
+    try:
+        return catalog.entity(name).name
+    except KeyError:
+        raise ValueError(
+            f"cannot push {name!r}: name SCM entity sets or 'counterparty' (the CLM feed)"
+        ) from None
 
 
 def result(

@@ -132,3 +132,52 @@ def test_a_killed_push_pushed_again_ends_like_an_uninterrupted_one(
         # The third request was applied but its answer never recorded: found, not re-created.
         assert summary.push.recovered > 0
         assert any("found in SCM by its natural key" in m for *_, m in ledger)
+
+
+def test_an_answer_lost_on_the_wire_is_settled_in_the_same_push(
+    emu: EmulatorInfo, reference: Reference, tmp_path: Path
+) -> None:
+    reset(emu)
+    settings = settings_for(emu, tmp_path, changeset_size=10)
+    _write(settings, reference.deltas)
+    # The second $batch is applied by SCM, but its answer is cut off halfway.
+    emu.set_fault(kind="drop", path="/scm/data/$batch", every_nth=2, count=1, fraction=0.3)
+
+    summary = _push(settings, "dropped", "odata")
+
+    assert summary.push is not None
+    assert summary.push.counts == {"succeeded": summary.plan.rows}
+    assert snapshot(emu) == reference.state
+    ledger = _ledger(settings, "dropped")
+    assert any("found in SCM by its natural key" in m for *_, m in ledger)
+    assert not [m for *_, m in ledger if "already exists" in m]
+
+
+def test_a_push_limited_to_some_entities_skips_the_others_with_the_reason(
+    emu: EmulatorInfo, reference: Reference, tmp_path: Path
+) -> None:
+    reset(emu)
+    settings = settings_for(emu, tmp_path)
+    _write(settings, reference.deltas)
+    con = db.connect(settings.warehouse.path)
+    try:
+        with build_clients(settings) as clients:
+            step.plan(con, settings, "some")
+            summary = step.push(
+                con, clients, settings, "some", entities=["CLMIntegrationContracts"]
+            )
+        reasons = con.execute(
+            "SELECT entity, status, reason FROM ops.push_ledger WHERE run_id = 'some' "
+            "AND entity <> 'CLMIntegrationContracts' GROUP BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    assert summary.push is not None
+    contracts = sum(g.rows for g in summary.plan.groups if g.entity == "CLMIntegrationContracts")
+    assert summary.push.counts == {"succeeded": contracts, "skipped": summary.plan.rows - contracts}
+    assert {status for _, status, _ in reasons} == {"skipped"}
+    assert {reason.split(" was")[0] for *_, reason in reasons} == {
+        "not pushed: CLMIntegrationPurchaseAgreements",
+        "not pushed: CLMIntegrationPurchaseAgreementLines",
+        "not pushed: counterparty",
+    }
