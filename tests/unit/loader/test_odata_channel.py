@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from connectors.batch import NOT_APPLIED, Operation, OperationResult
-from connectors.errors import ODataUnavailable
+from connectors.errors import ODataRequestError, ODataUnavailable
 from loader import ledger, odata_channel
 from loader.odata_channel import OdataOptions
 from loader.plan import load_rows, make_plan
@@ -159,3 +159,20 @@ def test_a_lost_answer_is_settled_by_natural_key_and_nothing_is_created_twice() 
         (1, "found in SCM by its natural key", "1"),
         (2, "found in SCM by its natural key", "2"),
     ]
+
+
+class RefusingScm(FakeScm):
+    def batch(self, changesets: Sequence[Sequence[Operation]]) -> list[OperationResult]:
+        self.requests.append([[self._line(op) for op in cs] for cs in changesets])
+        if len(self.requests) == 1:
+            raise ODataRequestError("The batch request is malformed.", status=400, method="POST")
+        return super().batch(changesets)
+
+
+def test_a_batch_refused_as_a_whole_fails_its_rows_and_the_push_goes_on() -> None:
+    con, rows = _plan(4)
+    scm = RefusingScm()
+    odata_channel.push(con, scm, "run-1", rows, options=OdataOptions(changeset_size=2))  # type: ignore[arg-type]
+    statuses = _statuses(con)
+    assert statuses[1] == ("failed", "The batch request is malformed.")
+    assert [s for s, _ in statuses.values()] == ["failed", "failed", "succeeded", "succeeded"]
