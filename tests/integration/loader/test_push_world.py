@@ -19,7 +19,6 @@ from flows.steps import push as step
 from tests.integration.loader import world_deltas
 from tests.integration.loader.conftest import (
     column_names,
-    prepare_warehouse,
     reset,
     settings_for,
     snapshot,
@@ -62,36 +61,18 @@ def _ledger(settings: Settings, run_id: str) -> list[dict[str, Any]]:
         con.close()
 
 
-def _changed(before: set[tuple[Any, ...]], after: set[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
-    return (before - after) | (after - before)
-
-
-def test_one_push_applies_every_expected_action_and_nothing_else(
-    emu: EmulatorInfo, tmp_path: Path
+def assert_only_planned_changes(
+    info: EmulatorInfo,
+    before: dict[str, set[tuple[Any, ...]]],
+    after: dict[str, set[tuple[Any, ...]]],
+    deltas: dict[str, list[dict[str, Any]]],
+    refused: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
-    reset(emu)
-    settings = settings_for(emu, tmp_path)
-    expected = world_deltas.expected_actions(emu)
-    assert expected, "the world plants discrepancies with actions"
-    deltas = prepare_warehouse(emu, settings)
-    before = snapshot(emu)
-
-    summary = _push(settings, "run-1")
-
-    assert summary.push is not None
-    assert summary.verify is not None
-    assert summary.push.counts == {"succeeded": summary.plan.rows}
-    assert summary.verify.rate == 1.0
-    assert summary.verify.checked > 0
-    assert summary.clm_verify is not None
-    assert summary.clm_verify.verified > 0
-    assert world_deltas.expected_actions(emu) == []  # the oracle finds nothing left to do
-
-    # Nothing else changed: the records that differ are exactly those the plan names, and an
-    # updated record differs only in the fields its delta sets.
-    after = snapshot(emu)
+    """The records that differ are exactly those the deltas name (but the ``refused`` creates,
+    by CLM id), an updated record differs only in the fields its delta sets, and no master data
+    changed in SCM; in the CLM only the fed counterparties changed."""
     for entity, relation in world_deltas.RELATIONS.items():
-        columns = column_names(emu, entity)
+        columns = column_names(info, entity)
         natural, keys = NATURAL[entity], world_deltas.KEYS[entity]
 
         def by(
@@ -110,7 +91,8 @@ def test_one_push_applies_every_expected_action_and_nothing_else(
         for delta in deltas[relation]:
             delta_keys = json.loads(delta["keys"])
             if delta["action"] == "create":
-                named.add(tuple(_text(delta_keys[f]) for f in natural))
+                if delta["record_key"] not in refused:
+                    named.add(tuple(_text(delta_keys[f]) for f in natural))
                 continue
             record = old_by_key[tuple(_text(delta_keys[f]) for f in keys)]
             nk = tuple(_text(record[f]) for f in natural)
@@ -122,20 +104,8 @@ def test_one_push_applies_every_expected_action_and_nothing_else(
     for entity in ("VendorsV2", "ContactPersons", "CLMIntegrationReleasedProducts"):
         assert before[entity] == after[entity]
     fed = {r["clm_id"] for r in deltas[world_deltas.CLM_RELATION]}
-    changed_cp = {r[0] for r in _changed(before["clm.counterparties"], after["clm.counterparties"])}
-    assert changed_cp == fed
-
-    # A second run of the same deltas sends nothing: every change is known as applied.
-    emu.reset_stats()
-    again = _push(settings, "run-2")
-    assert again.push is not None
-    assert again.push.counts == {"skipped": again.plan.rows}
-    assert write_requests(emu) == {}
-    reasons = {r["reason"].split(" (")[0] for r in _ledger(settings, "run-2")}
-    assert reasons == {"already applied by run run-1"}
-
-    # And deltas made from the world as it now is are empty: nothing to plan.
-    assert all(rows == [] for rows in world_deltas.compute(emu).values())
+    cp_before, cp_after = before["clm.counterparties"], after["clm.counterparties"]
+    assert {r[0] for r in (cp_before - cp_after) | (cp_after - cp_before)} == fed
 
 
 def _round_trips(info: EmulatorInfo) -> Counter[str]:
@@ -147,12 +117,13 @@ def _round_trips(info: EmulatorInfo) -> Counter[str]:
 
 @dataclass
 class Routed:
-    """One push of the same deltas through a forced route."""
+    """One push of the world's deltas (with one line SCM refuses) through a route."""
 
     deltas: dict[str, list[dict[str, Any]]]
     victim: dict[str, Any]
     settings: Settings
     summary: step.PushSummary
+    before: dict[str, set[tuple[Any, ...]]]
     state: dict[str, set[tuple[Any, ...]]]
     trips: Counter[str]
     remaining: list[dict[str, Any]]
@@ -173,7 +144,7 @@ def _with_victim(info: EmulatorInfo) -> tuple[dict[str, list[dict[str, Any]]], d
     return deltas, victim
 
 
-def _routed(info: EmulatorInfo, folder: Path, route: str) -> Routed:
+def _routed(info: EmulatorInfo, folder: Path, route: str, run_id: str) -> Routed:
     reset(info)
     settings = settings_for(info, folder)
     deltas, victim = _with_victim(info)
@@ -182,23 +153,63 @@ def _routed(info: EmulatorInfo, folder: Path, route: str) -> Routed:
         world_deltas.write(con, deltas)
     finally:
         con.close()
+    before = snapshot(info)
     info.reset_stats()
-    summary = _push(settings, f"forced-{route}", route)
+    summary = _push(settings, run_id, route)
     trips = _round_trips(info)
-    return Routed(deltas, victim, settings, summary, snapshot(info), trips,
+    return Routed(deltas, victim, settings, summary, before, snapshot(info), trips,
                   world_deltas.expected_actions(info))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def through_odata(emu: EmulatorInfo, tmp_path_factory: pytest.TempPathFactory) -> Routed:
-    return _routed(emu, tmp_path_factory.mktemp("odata"), "odata")
+    """The routing by row count (a 1,000-vendor world's groups all go through OData)."""
+    routed = _routed(emu, tmp_path_factory.mktemp("odata"), "auto", "run-1")
+    assert routed.summary.plan.decisions
+    assert {d.channel for d in routed.summary.plan.decisions} <= {"odata", "clm_api"}
+    return routed
 
 
 @pytest.fixture(scope="module")
 def through_package(
     emu: EmulatorInfo, tmp_path_factory: pytest.TempPathFactory, through_odata: Routed
 ) -> Routed:
-    return _routed(emu, tmp_path_factory.mktemp("package"), "package")
+    return _routed(emu, tmp_path_factory.mktemp("package"), "package", "forced-package")
+
+
+def test_one_push_applies_every_expected_action_and_nothing_else(
+    emu: EmulatorInfo, through_odata: Routed
+) -> None:
+    run = through_odata
+    assert run.summary.push is not None
+    assert run.summary.push.succeeded == run.summary.plan.rows - 1
+    assert run.summary.verify is not None
+    assert run.summary.verify.rate == 1.0
+    assert run.summary.verify.checked == run.summary.push.succeeded - len(
+        run.deltas[world_deltas.CLM_RELATION]
+    )
+    assert run.summary.clm_verify is not None
+    assert run.summary.clm_verify.rate == 1.0
+    # The oracle finds nothing left to do but the line SCM refused.
+    assert [(d["entity"], d["record_key"]) for d in run.remaining] == [
+        ("agreement_line", run.victim["record_key"])
+    ]
+    assert_only_planned_changes(
+        emu, run.before, run.state, run.deltas, refused={run.victim["record_key"]}
+    )
+
+
+def test_a_second_run_sends_nothing_already_applied(
+    emu: EmulatorInfo, through_odata: Routed
+) -> None:
+    emu.reset_stats()
+    again = _push(through_odata.settings, "run-2")
+    assert again.push is not None
+    # Only the change that failed is tried again (and refused again); the rest is known applied.
+    assert again.push.counts == {"skipped": again.plan.rows - 1, "failed": 1}
+    assert write_requests(emu) == {"POST /scm/data/$batch": 1}
+    reasons = {r["reason"].split(" (")[0] for r in _ledger(through_odata.settings, "run-2")}
+    assert reasons == {"already applied by run run-1", "SCM refused"}
 
 
 @pytest.mark.parametrize("route", ["odata", "package"])
@@ -210,7 +221,8 @@ def test_a_business_rule_failure_fails_that_record_alone(
     assert run.summary.push.counts == {"succeeded": run.summary.plan.rows - 1, "failed": 1}
     (failure,) = run.summary.push.failures
     assert failure.record_key == run.victim["record_key"]
-    row = next(r for r in _ledger(run.settings, f"forced-{route}") if r["status"] == "failed")
+    run_id = "run-1" if route == "odata" else "forced-package"
+    row = next(r for r in _ledger(run.settings, run_id) if r["status"] == "failed")
     assert row["channel"] == route
     assert "NOSUCHUNIT" in row["scm_message"]
     assert "UnitSymbol" in row["scm_message"]
