@@ -25,7 +25,7 @@ from connectors.errors import PlanError
 from loader import validate
 from loader.model import CLM_LEVEL, PlanGroup, PlanRow, PlanSummary, Route, RouteDecision
 from loader.route import Routable, decide
-from loader.schema import LEDGER, PLAN, ensure_tables
+from loader.schema import LEDGER, PLAN, PLANS, ensure_tables
 from warehouse.db import relation_exists, transaction
 
 log = logging.getLogger(__name__)
@@ -186,8 +186,8 @@ def make_plan(
     """Plan the run's push from ``deltas.*`` (once per run: an existing plan is returned as it is
     unless ``replace``, which is refused once any of its rows was sent)."""
     ensure_tables(con)
-    exists = con.execute(f"SELECT count(*) FROM {PLAN} WHERE run_id = ?", [run_id]).fetchall()
-    if exists[0][0] and not replace:
+    exists = con.execute(f"SELECT rows FROM {PLANS} WHERE run_id = ?", [run_id]).fetchall()
+    if exists and not replace:
         log.info("run %s already has a plan of %d rows; keeping it", run_id, exists[0][0])
         return summarize(con, run_id)
     started = con.execute(
@@ -224,7 +224,7 @@ def make_plan(
         for i, r in enumerate(rows)
     ]
     decide(routable, threshold=threshold, route=route, clm_channel=clm_channel)
-    _write(con, run_id, rows, routable, threshold, replace)
+    _write(con, run_id, rows, routable, threshold, route, replace)
     summary = summarize(con, run_id)
     log.info("planned run %s: %d rows in %d groups", run_id, summary.rows, len(summary.groups))
     return summary
@@ -236,6 +236,7 @@ def _write(
     rows: list[dict[str, Any]],
     routable: list[Routable],
     threshold: int,
+    route: str,
     replace: bool,
 ) -> None:
     now = datetime.now(UTC)
@@ -289,8 +290,13 @@ def _write(
     try:
         with transaction(con):
             if replace:
+                con.execute(f"DELETE FROM {PLANS} WHERE run_id = ?", [run_id])
                 con.execute(f"DELETE FROM {PLAN} WHERE run_id = ?", [run_id])
                 con.execute(f"DELETE FROM {LEDGER} WHERE run_id = ?", [run_id])
+            con.execute(
+                f"INSERT INTO {PLANS} VALUES (?, ?, ?, ?, ?)",
+                [run_id, len(rows), route, threshold, now],
+            )
             con.execute(
                 f"INSERT INTO {PLAN} SELECT ?, seq, target, entity, legal_entity, action, kind, "
                 "record_key, clm_id, delta_id, CAST(keys AS JSON), CAST(payload AS JSON), "
@@ -302,12 +308,16 @@ def _write(
         con.unregister("_plan_rows")
 
 
+def has_plan(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """Whether ``run_id`` was planned (its plan may have no rows)."""
+    ensure_tables(con)
+    return bool(con.execute(f"SELECT 1 FROM {PLANS} WHERE run_id = ?", [run_id]).fetchall())
+
+
 def latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
     """The run id of the most recent plan, or None when there is none."""
     ensure_tables(con)
-    rows = con.execute(
-        f"SELECT run_id FROM {PLAN} GROUP BY run_id ORDER BY max(planned_at) DESC LIMIT 1"
-    ).fetchall()
+    rows = con.execute(f"SELECT run_id FROM {PLANS} ORDER BY planned_at DESC LIMIT 1").fetchall()
     return str(rows[0][0]) if rows else None
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from connectors.errors import PlanError
 from loader import ledger
-from loader.plan import load_rows, make_plan
+from loader.plan import has_plan, latest_run, load_rows, make_plan
 from tests.unit.loader import kit
 
 
@@ -136,3 +136,12 @@ def test_a_plan_is_kept_and_cannot_be_replaced_once_started() -> None:
     ledger.mark_sent(con, "run-1", [1], channel="odata")
     with pytest.raises(PlanError, match="has started"):
         make_plan(con, "run-1", threshold=10, replace=True)
+
+
+def test_an_empty_plan_is_a_plan() -> None:
+    con = kit.warehouse()
+    kit.write(con, [])
+    assert make_plan(con, "run-1", threshold=10).rows == 0
+    assert has_plan(con, "run-1")
+    assert not has_plan(con, "run-2")
+    assert latest_run(con) == "run-1"
