@@ -5,7 +5,8 @@ entity, legal entity, action, keys (the natural key for a create), the fields be
 the channel and batch, and an idempotency key derived from the change itself (a hash of target,
 entity, legal entity, record key, action, keys, payload and before), so the same change planned
 again by a later run is recognised. Rows are ordered by the catalog's ``level`` (contracts,
-agreements, lines; the CLM feed last), then creates, updates, closes.
+agreements, lines; the CLM feed last), then creates (grouped by the fields they set), updates,
+closes.
 """
 
 from __future__ import annotations
@@ -174,6 +175,21 @@ def _identity(row: dict[str, Any]) -> str:
     return "|".join(str(merged.get(f, "")).lower() for f in fields)
 
 
+def _order(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Dependencies first; creates grouped by the fields they set, the way package batches are
+    cut, so SCM numbers new records in the same order whichever channel carries them."""
+    fields = sorted(row["payload"]) if row["action"] == "create" and isinstance(
+        row["payload"], dict) else []  # fmt: skip
+    return (
+        row["level"],
+        _ACTION_RANK.get(row["action"], 9),
+        row["legal_entity"] or "",
+        fields,
+        row["record_key"],
+        str(row["delta_id"] or ""),
+    )
+
+
 def make_plan(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -200,15 +216,7 @@ def make_plan(
             hint="Push it to the end (clmsync push), or plan a new run.",
         )
     rows = _scm_rows(con) + _clm_rows(con)
-    rows.sort(
-        key=lambda r: (
-            r["level"],
-            _ACTION_RANK.get(r["action"], 9),
-            r["legal_entity"] or "",
-            r["record_key"],
-            str(r["delta_id"] or ""),
-        )
-    )
+    rows.sort(key=_order)
     routable = [
         Routable(
             seq=i + 1,
