@@ -143,7 +143,10 @@ class SyncSettings(_Section):
         description="SCM entity sets in scope (OData names)",
     )
     odata_row_threshold: int = Field(
-        2000, ge=0, description="At or under this many rows an entity is pushed through OData"
+        120,
+        ge=0,
+        description="At or under this many rows an entity is pushed through OData "
+        "(default: the crossover measured by python -m bench.push)",
     )
     changeset_size: int = Field(100, ge=1, le=5000, description="Operations per OData changeset")
     guardrail_share: float = Field(
