@@ -67,9 +67,8 @@ def _wait_ready(folder: Path, child: subprocess.Popen[bytes]) -> dict[str, Any]:
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            raise RuntimeError(
-                f"the emulator stopped: {child.stderr.read() if child.stderr else ''}"
-            )
+            output = child.stderr.read().decode(errors="replace") if child.stderr else ""
+            raise RuntimeError(f"the emulator stopped: {output}")
         path = folder / "emulator.json"
         if path.is_file():
             info: dict[str, Any] = json.loads(path.read_text())
