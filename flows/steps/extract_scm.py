@@ -141,6 +141,8 @@ def _recover(
             partially_succeeded=ctx.settings.sync.partially_succeeded,
         )
     except PackageJobFailed as exc:
+        if exc.status == "PartiallySucceeded":  # refused by policy, yet SCM moved on: keep it
+            return [result_for(e, le, execution_id).fail(_refused(exc)) for e in entities]
         log.warning("%s: pending execution %s ended %s", project, execution_id, exc.status)
         for entity in entities:
             state.clear_pending(cur, SOURCE, entity.name, le)
@@ -209,8 +211,10 @@ def _export_and_land(
                     timeout=ctx.settings.scm.package_timeout_seconds,
                     partially_succeeded=ctx.settings.sync.partially_succeeded,
                 )
-            except PackageJobFailed:
-                for name in names:
+            except PackageJobFailed as exc:
+                if exc.status == "PartiallySucceeded":
+                    raise _refused(exc) from exc
+                for name in names:  # SCM kept its change tracking: nothing to remember
                     state.clear_pending(cur, SOURCE, name, le)
                 raise
             except PackageJobTimeout:
@@ -229,6 +233,21 @@ def _export_and_land(
     except Exception as exc:
         return [result_for(e, le, execution_id).fail(exc) for e in entities]
     return land_package(ctx, cur, path, counts, le, execution_id, started, entities)
+
+
+def _refused(exc: PackageJobFailed) -> PackageJobFailed:
+    """A ``PartiallySucceeded`` export refused by ``sync.partially_succeeded = "fail"``. SCM
+    moved its change tracking all the same, so the execution stays pending (its changes are
+    not asked for again) and its entities fail until someone decides."""
+    refused = PackageJobFailed(
+        exc.execution_id, exc.status, detail="refused by sync.partially_succeeded = fail",
+        errors=exc.errors,
+    )  # fmt: skip
+    refused.hint = (
+        "Look at the execution's errors in SCM, then run `clmsync extract --full` (a fresh full "
+        'export replaces it) or set sync.partially_succeeded = "accept" to land it as it is.'
+    )
+    return refused
 
 
 def _start(ctx: ExtractContext, project: str, le: str, execution_id: str) -> str:
