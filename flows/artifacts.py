@@ -115,9 +115,8 @@ def mismatches_markdown(
         parts.append(
             markdown_table(
                 rows,
-                ["kind", "entity", "legal_entity", "record_key", "field", "scm_value",
-                 "clm_value"],
-            )  # fmt: skip
+                ["kind", "entity", "legal_entity", "record_key", "field", "scm_value", "clm_value"],
+            )
         )
     example = kinds[0][0] if kinds else "amended_price"
     parts.append(

@@ -181,11 +181,15 @@ def _reconcile(settings: Settings, console: Console, *, full: bool, quiet: bool)
 
 
 def _truth_table(check: TruthCheck) -> Table:
-    table = Table("kind", "in the ground truth", "found", "matched", title="against the ground truth")
+    table = Table(
+        "kind", "in the ground truth", "found", "matched", title="against the ground truth"
+    )
     for kind, (expected, found, matched) in sorted(check.by_kind.items()):
         ok = "[green]✓[/green]" if expected == found == matched else "[red]✗[/red]"
         table.add_row(kind, f"{expected:,}", f"{found:,}", f"{matched:,} {ok}")
-    table.add_row("total", f"{check.expected:,}", f"{check.found:,}", f"{check.matched:,}", style="bold")
+    table.add_row(
+        "total", f"{check.expected:,}", f"{check.found:,}", f"{check.matched:,}", style="bold"
+    )
     return table
 
 
@@ -213,7 +217,9 @@ def _one_run(
     after = emulator.admin("GET", "ground_truth?refresh=true")
     left = unresolved_actions(after)
     if not quiet:
-        console.print(summary_table(report, title=f"{label}: run {report.run_id}, {report.seconds:.1f} s"))
+        console.print(
+            summary_table(report, title=f"{label}: run {report.run_id}, {report.seconds:.1f} s")
+        )
         console.print(_truth_table(check))
         planned = report.totals().planned
         console.print(
@@ -243,14 +249,20 @@ def run_demo(
         settings = demo_settings(state_dir, data_dir)
         if not quiet:
             console.print(f"emulator with a {size:,}-vendor world (seed {seed}) at {emu.base_url}")
-        result["runs"].append(_one_run("run 1: full reconciliation", emu, settings, console, full=True, quiet=quiet))
+        result["runs"].append(
+            _one_run("run 1: full reconciliation", emu, settings, console, full=True, quiet=quiet)
+        )
         mutation = emu.admin("POST", "mutate", {"fraction": fraction, "seed": seed + 1})
         result["mutation"] = mutation
         if not quiet:
             counts = ", ".join(f"{k} {v}" for k, v in mutation["counts"].items())
             console.rule(f"mutation {mutation['mutation']} of {fraction:.0%} of the world")
             console.print(counts, highlight=False)
-        result["runs"].append(_one_run("run 2: incremental reconciliation", emu, settings, console, full=False, quiet=quiet))
+        result["runs"].append(
+            _one_run(
+                "run 2: incremental reconciliation", emu, settings, console, full=False, quiet=quiet
+            )
+        )
     result["queries"] = _query(settings.warehouse.analytics_path)
     result["seconds"] = round(time.perf_counter() - started, 1)
     if not quiet:

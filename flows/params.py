@@ -81,9 +81,7 @@ class ReloadParameters(_Parameters):
         True,
         description="Export the chosen entities in full (off: only what changed since last time).",
     )
-    push: bool = Field(
-        False, description="Plan and push the resulting changes to SCM and the CLM."
-    )
+    push: bool = Field(False, description="Plan and push the resulting changes to SCM and the CLM.")
     dry_run: bool = Field(
         False, description="With push: plan and show the push, but change nothing outside."
     )

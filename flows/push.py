@@ -15,9 +15,11 @@ from flows.params import PushParameters
 from flows.steps.run import RunOptions
 from flows.tasks import run_flow
 
+DEFAULTS = PushParameters()
+
 
 @flow(name="push", validate_parameters=True)
-def push(config: str | None = None, options: PushParameters = PushParameters()) -> dict[str, Any]:
+def push(config: str | None = None, options: PushParameters = DEFAULTS) -> dict[str, Any]:
     """Push an existing plan to SCM and the CLM, after approval when it is large.
 
     Args:

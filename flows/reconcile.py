@@ -15,11 +15,11 @@ from flows.params import ReconcileParameters
 from flows.steps.run import RunOptions
 from flows.tasks import run_flow
 
+DEFAULTS = ReconcileParameters()
+
 
 @flow(name="reconcile", validate_parameters=True)
-def reconcile(
-    config: str | None = None, options: ReconcileParameters = ReconcileParameters()
-) -> dict[str, Any]:
+def reconcile(config: str | None = None, options: ReconcileParameters = DEFAULTS) -> dict[str, Any]:
     """Reconcile SCM and the CLM: extract what changed, rebuild the reports, push the deltas.
 
     Args:

@@ -15,11 +15,11 @@ from flows.params import ReloadParameters
 from flows.steps.run import RunOptions
 from flows.tasks import run_flow
 
+DEFAULTS = ReloadParameters()
+
 
 @flow(name="reload", validate_parameters=True)
-def reload(
-    config: str | None = None, options: ReloadParameters = ReloadParameters()
-) -> dict[str, Any]:
+def reload(config: str | None = None, options: ReloadParameters = DEFAULTS) -> dict[str, Any]:
     """Extract chosen entities again, rebuild the reports and, if asked, push the result.
 
     Args:

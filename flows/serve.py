@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from connectors.errors import ClmSyncError, ConfigError
 from flows.settings import CONFIG_ENV, Settings, config_path, load_settings
@@ -57,33 +57,32 @@ def deployments(path: Path, settings: Settings) -> list[RunnerDeployment]:
     from flows.reconcile import reconcile
     from flows.reload import reload
 
-    parameters = {"config": str(path)}
-    one_at_a_time = ConcurrencyLimitConfig(
-        limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
-    )
-    queue = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
-    common = {"entrypoint_type": EntrypointType.MODULE_PATH, "tags": TAGS}
+    def one_at_a_time(strategy: ConcurrencyLimitStrategy) -> ConcurrencyLimitConfig:
+        return ConcurrencyLimitConfig(limit=1, collision_strategy=strategy)
+
+    specs: list[tuple[Any, str | None, ConcurrencyLimitConfig | None]] = [
+        (
+            reconcile,
+            settings.sync.schedule_cron,
+            one_at_a_time(ConcurrencyLimitStrategy.CANCEL_NEW),
+        ),
+        (reload, None, None),
+        (bootstrap, None, one_at_a_time(ConcurrencyLimitStrategy.ENQUEUE)),
+        (push, None, one_at_a_time(ConcurrencyLimitStrategy.ENQUEUE)),
+    ]
     return [
-        reconcile.to_deployment(
-            DEPLOYMENT,
-            cron=settings.sync.schedule_cron,
-            parameters=parameters,
-            concurrency_limit=one_at_a_time,
-            **common,  # type: ignore[arg-type]
-        ),
-        reload.to_deployment(DEPLOYMENT, parameters=parameters, **common),  # type: ignore[arg-type]
-        bootstrap.to_deployment(
-            DEPLOYMENT,
-            parameters=parameters,
-            concurrency_limit=queue,
-            **common,  # type: ignore[arg-type]
-        ),
-        push.to_deployment(
-            DEPLOYMENT,
-            parameters=parameters,
-            concurrency_limit=queue,
-            **common,  # type: ignore[arg-type]
-        ),
+        cast(
+            "RunnerDeployment",
+            flow.to_deployment(
+                DEPLOYMENT,
+                cron=cron,
+                parameters={"config": str(path)},
+                concurrency_limit=limit,
+                entrypoint_type=EntrypointType.MODULE_PATH,
+                tags=TAGS,
+            ),
+        )
+        for flow, cron, limit in specs
     ]
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from prefect import Task, get_client, get_run_logger
 from prefect.cache_policies import NO_CACHE
@@ -110,8 +111,11 @@ class _ArtifactProgress:
         self.name = name
         self.total = max(total, 1)
         self._last = 0.0
-        self._id = create_progress_artifact(
-            progress=0.0, key=artifacts.artifact_key(name, "progress"), description=name
+        self._id = cast(
+            UUID,
+            create_progress_artifact(
+                progress=0.0, key=artifacts.artifact_key(name, "progress"), description=name
+            ),
         )
 
     def update(self, done: int, total: int, description: str = "") -> None:

@@ -112,9 +112,7 @@ def summary_table(report: RunReport, title: str | None = None) -> Table:
         table.add_column(column.replace("_", " "), justify=justify, overflow="fold")  # type: ignore[arg-type]
     rows = artifacts.summary_rows(report)
     for row in rows:
-        cells = [
-            f"{row[c]:,}" if isinstance(row[c], int) else str(row[c] or "") for c in columns
-        ]
+        cells = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c] or "") for c in columns]
         style = "bold" if row["entity"] == "total" else None
         table.add_row(*cells, style=style)
     return table

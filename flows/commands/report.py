@@ -27,7 +27,9 @@ console = Console()
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Settings file (default: $CLMSYNC_CONFIG or ./clmsync.toml)."),
+    typer.Option(
+        "--config", "-c", help="Settings file (default: $CLMSYNC_CONFIG or ./clmsync.toml)."
+    ),
 ]
 AnalyticsOption = Annotated[
     Path | None,
@@ -37,7 +39,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.
 
 
 @contextmanager
-def open_snapshot(config: Path | None, analytics: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_snapshot(
+    config: Path | None, analytics: Path | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     path = analytics if analytics is not None else load_settings(config).warehouse.analytics_path
     if not Path(path).is_file():
         raise ClmSyncError(
@@ -51,7 +55,9 @@ def open_snapshot(config: Path | None, analytics: Path | None) -> Iterator[duckd
         con.close()
 
 
-def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def _records(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description or ()]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -61,17 +67,30 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = N
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(*columns, title=title)
     for row in rows:
-        table.add_row(*("" if row[c] is None else f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns))
+        table.add_row(
+            *(
+                "" if row[c] is None else f"{row[c]:,}" if isinstance(row[c], int) else str(row[c])
+                for c in columns
+            )
+        )
     return table
 
 
-def mismatch_summary(con: duckdb.DuckDBPyConnection, *, kind: str | None, limit: int) -> dict[str, Any]:
+def mismatch_summary(
+    con: duckdb.DuckDBPyConnection, *, kind: str | None, limit: int
+) -> dict[str, Any]:
     """Open mismatches by kind, by entity and legal entity, and the first ``limit`` rows."""
     if not db.relation_exists(con, "reports", "rpt_mismatches"):
-        raise ClmSyncError("the snapshot has no reports.rpt_mismatches", hint="Run `clmsync run` first.")
+        raise ClmSyncError(
+            "the snapshot has no reports.rpt_mismatches", hint="Run `clmsync run` first."
+        )
     where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
     return {
-        "total": int(con.execute(f"SELECT count(*) FROM reports.rpt_mismatches {where}", params).fetchall()[0][0]),
+        "total": int(
+            con.execute(f"SELECT count(*) FROM reports.rpt_mismatches {where}", params).fetchall()[
+                0
+            ][0]
+        ),
         "by_kind": _records(
             con,
             f"SELECT kind, owner, count(*) AS open, count(DISTINCT record_key) AS records, "
@@ -123,9 +142,10 @@ def status_data(con: duckdb.DuckDBPyConnection, runs: int) -> dict[str, Any]:
         out["runs"] = _records(
             con,
             "SELECT run_id, min(started_at) AS started_at, max(ended_at) AS ended_at, "
-            "coalesce(max(status) FILTER (WHERE step = 'run'), "
+            "coalesce(arg_max(status, step_id) FILTER (WHERE step = 'run'), "
             "CASE WHEN bool_or(status = 'failed') THEN 'failed' ELSE 'running' END) AS status, "
-            "string_agg(DISTINCT step, ',') FILTER (WHERE status = 'failed' AND step <> 'run') AS failed_steps, "
+            "string_agg(DISTINCT step, ',') FILTER (WHERE status = 'failed' AND step <> 'run') "
+            "AS failed_steps, "
             "sum(rows) FILTER (WHERE step = 'extract') AS extracted_rows "
             f"FROM ops.runs GROUP BY run_id ORDER BY run_id DESC LIMIT {int(runs)}",
         )
@@ -140,7 +160,8 @@ def status_data(con: duckdb.DuckDBPyConnection, runs: int) -> dict[str, Any]:
     if db.relation_exists(con, "ops", "push_ledger"):
         out["ledger"] = _records(
             con,
-            "SELECT target, entity, coalesce(channel, 'none') AS channel, status, count(*) AS records, "
+            "SELECT target, entity, coalesce(channel, 'none') AS channel, status, "
+            "count(*) AS records, "
             "count(*) FILTER (WHERE verify_status = 'verified') AS verified "
             "FROM ops.push_ledger GROUP BY ALL ORDER BY target, entity, channel, status",
         )
@@ -165,7 +186,9 @@ def status(
         try:
             con = db.connect(path, read_only=True)
         except WarehouseBusy as exc:
-            console.print(f"[yellow]{exc}; reading the analytics snapshot[/yellow]", highlight=False)
+            console.print(
+                f"[yellow]{exc}; reading the analytics snapshot[/yellow]", highlight=False
+            )
         else:
             try:
                 data, source = status_data(con, runs), f"warehouse {path}"

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from connectors.errors import ClmSyncError
 from flows.commands import report as report_commands
 from flows.commands.progress import ConsoleRunner, steps_table, summary_table
 from flows.params import ENTITY_NAMES, ReconcileParameters, ReloadParameters
 from flows.settings import config_path, load_settings
-from flows.steps.run import RunOptions, report_or_raise, run_pipeline
-from flows.steps.summary import RunReport
+
+if TYPE_CHECKING:
+    from flows.steps.run import RunOptions
+    from flows.steps.summary import RunReport
 
 app = typer.Typer(add_completion=False)
 app.add_typer(report_commands.app)
@@ -31,7 +32,9 @@ err_console = Console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Settings file (default: $CLMSYNC_CONFIG or ./clmsync.toml)."),
+    typer.Option(
+        "--config", "-c", help="Settings file (default: $CLMSYNC_CONFIG or ./clmsync.toml)."
+    ),
 ]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON object with the run's figures, nothing else.")
@@ -68,6 +71,8 @@ def execute(
 ) -> RunReport:
     """Run the pipeline in this process with progress bars; raise RunFailed after showing what
     the run did when it failed."""
+    from flows.steps.run import report_or_raise, run_pipeline
+
     settings = load_settings(config)
     runner = ConsoleRunner(err_console, approved=approved, quiet=as_json)
     with runner.live():
@@ -105,6 +110,8 @@ def run(
     prefect: PrefectOption = False,
 ) -> None:
     """Run a reconciliation now: bootstrap, extract, build, test, plan, push, verify, publish."""
+    from flows.steps.run import RunOptions
+
     params = ReconcileParameters(full=full, push=push, dry_run=dry_run)
     if prefect:
         execute_flow("reconcile", config, params, as_json=as_json)
@@ -145,8 +152,10 @@ def reload(
         raise typer.BadParameter(
             f"unknown entity {', '.join(unknown)}; known: {', '.join(ENTITY_NAMES)}"
         )
+    from flows.steps.run import RunOptions
+
     params = ReloadParameters(
-        entities=list(entities or []),  # type: ignore[arg-type]
+        entities=list(entities or []),
         legal_entities=list(legal_entity or []),
         clm=clm,
         full=not incremental,
@@ -184,14 +193,11 @@ def demo(
     ] = Path("data"),
     as_json: JsonOption = False,
 ) -> None:
-    """Start the emulator, reconcile in full, mutate the world, reconcile again, show the results."""
-    from flows.demo import DemoError, run_demo
+    """Start the emulator, reconcile in full, mutate the world, reconcile again, show it all."""
+    from flows.demo import run_demo
 
-    try:
-        result = run_demo(
-            data_dir, size=size, seed=seed, fraction=fraction, console=console, quiet=as_json
-        )
-    except DemoError as exc:
-        raise ClmSyncError(str(exc), hint=exc.hint) from exc
+    result = run_demo(
+        data_dir, size=size, seed=seed, fraction=fraction, console=console, quiet=as_json
+    )
     if as_json:
         typer.echo(json.dumps(result, default=str))

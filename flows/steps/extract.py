@@ -55,6 +55,7 @@ from flows.steps.extract_types import (
     Scope,
     SnapshotInfo,
     Unit,
+    UnitsRunner,
     parallel_map,
     run_units,
 )
@@ -218,8 +219,12 @@ def extract_all(
     keep_packages: bool = False,
     scm: bool = True,
     clm: bool = True,
+    units_runner: UnitsRunner = run_units,
 ) -> ExtractReport:
-    """Extract SCM (packages and reference sets) and the CLM; see the module docstring."""
+    """Extract SCM (packages and reference sets) and the CLM; see the module docstring.
+
+    ``units_runner`` executes the units (default: threads); a Prefect flow passes one that makes
+    each unit a task."""
     begin = time.perf_counter()
     plan = plan_extract(settings, entities, legal_entities, full, scm=scm, clm=clm)
     report = ExtractReport(run_id)
@@ -229,7 +234,8 @@ def extract_all(
         with state.step(con, run_id, "extract") as step:
             if plan.package and bootstrap:
                 plan = _bootstrap(ctx, plan, report)
-            report.results += run_units(build_units(ctx, plan), settings.sync.extract_concurrency)
+            units = build_units(ctx, plan)
+            report.results += units_runner(units, settings.sync.extract_concurrency)
             finish(ctx, plan, report, key_snapshot=key_snapshot)
             report.packages = sorted({r.package for r in report.results if r.package})
             step.rows = report.total("landed")

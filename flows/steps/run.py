@@ -23,7 +23,8 @@ from typing import TypeVar
 
 import duckdb
 
-from connectors.errors import ClmSyncError, RunFailed
+from connectors.errors import ClmSyncError, PlanError, RunFailed
+from flows import artifacts
 from flows.clients import Clients, build_clients
 from flows.params import Approval, PushParameters, ReconcileParameters, ReloadParameters
 from flows.settings import Settings
@@ -108,7 +109,6 @@ class _Run:
         self.runner = runner
         self.clients = clients
         self.report = RunReport(run_id=run_id, flow=options.flow, started_at=state.utcnow())
-        self.added_entities: frozenset[tuple[str, str]] = frozenset()
         self._con: duckdb.DuckDBPyConnection | None = None
 
     @property
@@ -123,16 +123,19 @@ class _Run:
     @contextmanager
     def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Hold the writer slot and the warehouse for a stretch of steps."""
-        with self.runner.writer_slot():
-            with self.step_context("open warehouse"), open_writer(self.settings) as con:
-                self._con = con
-                try:
-                    yield con
-                except RunFailed as exc:
-                    self._record_failure(exc)
-                    raise
-                finally:
-                    self._con = None
+        with (
+            self.runner.writer_slot(),
+            self.step_context("open warehouse"),
+            open_writer(self.settings) as con,
+        ):
+            self._con = con
+            try:
+                yield con
+            except RunFailed as exc:
+                self._record_failure(exc)
+                raise
+            finally:
+                self._con = None
 
     def _record_failure(self, exc: RunFailed) -> None:
         """Fill the report and record the failed run while the warehouse is still ours (best
@@ -151,6 +154,8 @@ class _Run:
             )  # fmt: skip
         except (duckdb.Error, ClmSyncError) as problem:
             self.runner.log.warning("could not record the failed run: %s", problem)
+            return
+        _show(self)
 
     @contextmanager
     def step_context(self, name: str) -> Iterator[None]:
@@ -162,22 +167,28 @@ class _Run:
             self.report.failed_step = self.report.failed_step or name
             raise RunFailed(self.run_id, name, exc) from exc
 
-    def step(self, name: str, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run one step, timed and recorded in ``ops.runs``; a failure becomes RunFailed."""
+    def step(
+        self, name: str, fn: Callable[[duckdb.DuckDBPyConnection], T], *, record: bool = True
+    ) -> T:
+        """Run one step, timed; a failure becomes :class:`RunFailed` naming the step. With
+        ``record`` the step is written to ``ops.runs`` here (steps of the other layers that
+        record themselves pass False)."""
         clock = time.perf_counter()
         with self.step_context(name):
             try:
-                with state.step(self.con, self.run_id, name) as record:
+                if record:
+                    with state.step(self.con, self.run_id, name) as entry:
+                        result = fn(self.con)
+                        entry.detail["summary"] = stages.describe(result)
+                else:
                     result = fn(self.con)
-                    detail = stages.describe(result)
-                    record.detail["summary"] = detail
             except BaseException as exc:
                 self.report.steps.append(
                     StepOutcome(name, "failed", time.perf_counter() - clock, _one_line(exc))
                 )
                 raise
         self.report.steps.append(
-            StepOutcome(name, "succeeded", time.perf_counter() - clock, detail)
+            StepOutcome(name, "succeeded", time.perf_counter() - clock, stages.describe(result))
         )
         return result
 
@@ -226,35 +237,37 @@ def run_pipeline(
 
 def _stages(run: _Run) -> None:
     options, settings, runner = run.options, run.settings, run.runner
+    ctx = run_ctx(run)
     approval: Approval | None = None
     with run.warehouse():
-        if options.bootstrap:
-            run.added_entities = run.step(
-                "bootstrap", lambda con: stages.bootstrap(run_ctx(run), con)
+        if options.plan_run_id is not None:
+            ctx.run_id = run.report.run_id = run.step(
+                "find plan", lambda con: _plan_run(con, options.plan_run_id), record=False
             )
         if options.extract:
-            run.step("extract", lambda con: stages.extract(run_ctx(run), con))
+            run.step(
+                "extract", lambda con: stages.extract(ctx, con), record=False
+            )  # records itself, with the data project bootstrap
         if options.build:
             run.step(
                 "build",
                 lambda con: build_and_test(con, run_id=run.run_id, full_refresh=options.full),
             )
         if not options.push:
-            run.skip("plan", "push is off")
+            run.skip("push", "push is off")
             _publish(run, status="succeeded")
             return
-        plan = run.step("plan", lambda con: stages.plan(run_ctx(run), con))
+        plan = run.step("plan", lambda con: stages.plan(ctx, con), record=False)
         if plan.rows == 0:
             run.skip("push", "nothing to push")
             _publish(run, status="succeeded")
             return
-        run.step("guard", lambda con: stages.guard(run_ctx(run), con, plan))
+        run.step("guard", lambda con: stages.guard(ctx, con, plan), record=False)
         if options.dry_run:
-            run.skip("push", "dry run: the plan is in ops.push_plan, nothing was sent")
+            run.skip("push", "dry run: the plan is in ops.push_plan; nothing was sent")
             _publish(run, status="succeeded")
             return
-        needs_approval = plan.rows > settings.sync.approval_threshold and not options.approved
-        if not needs_approval:
+        if options.approved or plan.rows <= settings.sync.approval_threshold:
             approval = Approval(approve=True, entities=list(options.push_entities))
         else:
             # Analysts see the fresh reports while the plan waits.
@@ -273,8 +286,9 @@ def _stages(run: _Run) -> None:
             run.report.notes.append(note)
             run.skip("push", note)
             return
+    chosen = approval
     with run.warehouse():
-        run.step("push", lambda con: stages.push(run_ctx(run), con, plan, approval, runner))
+        run.step("push", lambda con: stages.push(ctx, con, plan, chosen), record=False)
         _publish(run, status="succeeded")
 
 
@@ -283,14 +297,24 @@ def run_ctx(run: _Run) -> stages.Context:
         settings=run.settings,
         clients=run.clients,
         runner=run.runner,
-        run_id=run.options.plan_run_id or run.run_id,
+        run_id=run.run_id,
         options=run.options,
-        added_entities=run.added_entities,
     )
 
 
+def _plan_run(con: duckdb.DuckDBPyConnection, wanted: str | None) -> str:
+    """The run whose existing plan the push flow pushes: ``wanted``, or the latest plan's."""
+    from loader.plan import latest_run
+
+    chosen = wanted or latest_run(con)
+    if chosen is None:
+        raise PlanError("there is no push plan yet", hint="Run a reconciliation (or clmsync plan).")
+    return chosen
+
+
 def _publish(run: _Run, *, status: str) -> None:
-    """Record the run as ``status`` and publish the analytics snapshot (the run's last write)."""
+    """Record the run as ``status``, publish the analytics snapshot (the run's last write) and
+    show the summary where the runner's users look."""
     run.report.status = status
     collect(run.con, run.report)
     record_id = state.record_step(
@@ -302,6 +326,16 @@ def _publish(run: _Run, *, status: str) -> None:
         run.con.execute("UPDATE ops.runs SET status = 'failed' WHERE step_id = ?", [record_id])
         raise
     run.report.snapshot = str(result.path)
+    _show(run)
+
+
+def _show(run: _Run) -> None:
+    kinds, rows = artifacts.top_mismatches(run.con)
+    markdown = artifacts.mismatches_markdown(kinds, rows, run.settings.warehouse.analytics_path)
+    try:
+        run.runner.publish_report(run.report, markdown)
+    except Exception as exc:  # the run's work is done; a lost artifact must not fail it
+        run.runner.log.warning("could not publish the run's summary: %s", exc)
 
 
 def report_or_raise(report: RunReport) -> RunReport:
@@ -309,4 +343,3 @@ def report_or_raise(report: RunReport) -> RunReport:
     if report.exception is not None:
         raise report.exception
     return report
-

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from connectors.errors import is_transient
 from flows.params import Approval
@@ -50,7 +50,10 @@ class ProgressFactory(Protocol):
 class Runner(Protocol):
     """What :func:`flows.steps.run.run_pipeline` needs to execute a run."""
 
-    log: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    @property
+    def log(self) -> logging.Logger | logging.LoggerAdapter[Any]:
+        """Where the run logs (the flow run's logger under Prefect)."""
+        ...
 
     def call(self, name: str, fn: Callable[[], T], *, label: str = "", network: bool = False) -> T:
         """Run one step and return its result (raising what it raised)."""
@@ -107,8 +110,8 @@ class PlainRunner:
     """Runs the steps in this process, without Prefect.
 
     ``approved``: what to answer when a plan needs approval (the command line's ``--yes``);
-    ``progress_factory``: progress bars (the CLI passes rich ones). ``retry_delays`` may be shortened
-    in tests.
+    ``progress_factory``: progress bars (the CLI passes rich ones); ``retry_delays`` may be
+    shortened in tests.
     """
 
     def __init__(

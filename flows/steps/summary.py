@@ -116,10 +116,14 @@ class RunReport:
             "entities": {name: f.as_dict() for name, f in sorted(self.entities.items())},
             "totals": self.totals().as_dict(),
             "steps": [
-                {"step": s.step, "status": s.status, "seconds": round(s.seconds, 3),
-                 "detail": s.detail}
+                {
+                    "step": s.step,
+                    "status": s.status,
+                    "seconds": round(s.seconds, 3),
+                    "detail": s.detail,
+                }
                 for s in self.steps
-            ],  # fmt: skip
+            ],
             "notes": list(self.notes),
         }
 
