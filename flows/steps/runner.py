@@ -142,7 +142,14 @@ class PlainRunner:
             futures = [
                 ex.submit(self.call, name, fn, label=label, network=network) for label, fn in jobs
             ]
-            return [f.result() for f in futures]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                # Jobs not started yet are dropped; running ones finish before this raises
+                # (leaving the pool waits for them): they share the run's connection.
+                for future in futures:
+                    future.cancel()
+                raise
 
     @contextmanager
     def _nothing(self) -> Iterator[None]:
