@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from connectors.errors import ClmSyncError, ConfigError
 from flows.commands import emulator as emulator_commands
+from flows.commands import extract as extract_commands
 from flows.commands import models as models_commands
 from flows.commands import push as push_commands
 from flows.commands import run as run_commands
@@ -32,6 +33,7 @@ app.add_typer(models_commands.app, name="models")
 app.add_typer(emulator_commands.app, name="emulator")
 app.add_typer(push_commands.app)
 app.add_typer(run_commands.app)
+app.add_typer(extract_commands.app)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -79,7 +79,7 @@ def extract(ctx: Context, con: duckdb.DuckDBPyConnection) -> ExtractReport:
         full=True if options.full else frozenset(),
         bootstrap=options.bootstrap,
         clm=options.clm,
-        units_runner=units_runner,
+        runner=units_runner,
     )
     report.raise_for_failures()
     return report
