@@ -191,6 +191,8 @@ def _text(errors: Sequence[ExecutionError]) -> str:
 def _outcomes(
     packages: PackageApi, entity: Entity, rows: Sequence[PlanRow], execution: str, status: str
 ) -> list[Outcome]:
+    if status == "Succeeded":  # every row went in: there is no error to read
+        return [Outcome(r.seq, "succeeded", execution_id=execution) for r in rows]
     errors = packages.execution_errors(execution)
     failed = _failed_rows(packages, entity, rows, execution)
     if status not in ("Succeeded", "PartiallySucceeded") and not failed:
