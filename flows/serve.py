@@ -52,7 +52,7 @@ def deployments(path: Path, settings: Settings) -> list[RunnerDeployment]:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.deployments.runner import EntrypointType
 
-    from flows.bootstrap import bootstrap
+    from flows.bootstrap import bootstrap_flow as bootstrap
     from flows.push import push
     from flows.reconcile import reconcile
     from flows.reload import reload

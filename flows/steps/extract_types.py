@@ -206,10 +206,6 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list
         return list(pool.map(fn, items))
 
 
-UnitsRunner = Callable[[Sequence[Unit], int], list[EntityResult]]
-"""Executes an extract's units on up to N at once (threads here; Prefect tasks in a flow)."""
-
-
 def run_units(
     units: Sequence[Callable[[], list[EntityResult]]], workers: int
 ) -> list[EntityResult]:
