@@ -2,7 +2,7 @@
 
 Started from the Prefect UI with a form (which entities, which legal entities, full or
 incremental, whether to push, dry run) or from ``clmsync reload``. The same steps as
-``reconcile`` (:mod:`flows.steps.run`) without the data project bootstrap.
+``reconcile`` (:mod:`flows.steps.run`); the data projects are checked first, as there.
 """
 
 from __future__ import annotations

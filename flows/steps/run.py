@@ -73,7 +73,6 @@ class RunOptions:
     def reload(cls, p: ReloadParameters, *, approved: bool = False) -> RunOptions:
         return cls(
             flow="reload",
-            bootstrap=False,
             full=p.full,
             entities=tuple(p.entities),
             legal_entities=tuple(p.legal_entities),
