@@ -99,4 +99,5 @@ def test_a_failed_run_names_the_step_and_the_cause_in_one_line() -> None:
     assert busy.transient  # another run holds it: trying later may work
     bug = RunFailed("r3", "extract", ValueError("x\nmore"))
     assert str(bug) == "run r3 failed at step 'extract': ValueError: x"
-    assert bug.hint is not None and "--debug" in bug.hint
+    assert bug.hint is not None
+    assert "--debug" in bug.hint
