@@ -94,13 +94,15 @@ class Emulator:
 
 
 @contextmanager
-def emulator_process(state_dir: Path, *, size: int, seed: int, log: Path) -> Iterator[Emulator]:
+def emulator_process(
+    state_dir: Path, *, size: int, seed: int, log: Path, execution_seconds: float = 0.5
+) -> Iterator[Emulator]:
     """Start ``python -m emulator serve`` with a generated world; stop it on exit."""
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "emulator.json").unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "emulator", "serve", "--state-dir", str(state_dir),
-        "--size", str(size), "--seed", str(seed), "--execution-seconds", "0.5",
+        "--size", str(size), "--seed", str(seed), "--execution-seconds", str(execution_seconds),
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
@@ -238,6 +240,7 @@ def run_demo(
     fraction: float = 0.01,
     console: Console | None = None,
     quiet: bool = False,
+    execution_seconds: float = 0.5,
 ) -> dict[str, Any]:
     """Run the demo; return its figures (what ``clmsync demo --json`` prints)."""
     console = console or Console()
@@ -245,7 +248,10 @@ def run_demo(
     reset_data(data_dir)
     state_dir = data_dir / "emulator"
     result: dict[str, Any] = {"size": size, "seed": seed, "runs": []}
-    with emulator_process(state_dir, size=size, seed=seed, log=data_dir / "emulator.log") as emu:
+    log = data_dir / "emulator.log"
+    with emulator_process(
+        state_dir, size=size, seed=seed, log=log, execution_seconds=execution_seconds
+    ) as emu:
         settings = demo_settings(state_dir, data_dir)
         if not quiet:
             console.print(f"emulator with a {size:,}-vendor world (seed {seed}) at {emu.base_url}")

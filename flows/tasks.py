@@ -220,11 +220,27 @@ class PrefectRunner:
                 wait_for_input=form, timeout=int(timeout_seconds), poll_interval=5
             )
         except FlowPauseTimeout:
+            # Take the run out of Paused, so it can end with its own words (nothing pushed).
+            self._resume_self()
             return None
         self.log.info(
             "plan %s: %s", "approved" if answer.approve else "rejected", answer.comment or ""
         )
         return Approval(approve=answer.approve, entities=answer.entities, comment=answer.comment)
+
+    def _resume_self(self) -> None:
+        from prefect.context import FlowRunContext
+        from prefect.states import Running
+
+        context = FlowRunContext.get()
+        if context is None or context.flow_run is None:
+            return
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(
+                context.flow_run.id,
+                Running(message="nobody approved the plan in time"),
+                force=True,
+            )
 
     def progress(self, name: str, total: int) -> Progress:
         return _ArtifactProgress(name, total)

@@ -108,6 +108,7 @@ class _Run:
         self.runner = runner
         self.clients = clients
         self.report = RunReport(run_id=run_id, flow=options.flow, started_at=state.utcnow())
+        self.extracted: dict[str, tuple[int, int, int]] | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
 
     @property
@@ -146,7 +147,7 @@ class _Run:
         report.hint = exc.hint
         report.exception = exc
         try:
-            collect(self.con, report)
+            collect(self.con, report, self.extracted)
             state.record_step(
                 self.con, self.run_id, "run", status="failed", detail=report.as_dict(),
                 error=report.error,
@@ -244,9 +245,9 @@ def _stages(run: _Run) -> None:
                 "find plan", lambda con: _plan_run(con, options.plan_run_id), record=False
             )
         if options.extract:
-            run.step(
-                "extract", lambda con: stages.extract(ctx, con), record=False
-            )  # records itself, with the data project bootstrap
+            # The extract records itself in ops.runs, with the data project bootstrap.
+            extracted = run.step("extract", lambda con: stages.extract(ctx, con), record=False)
+            run.extracted = stages.extract_figures(extracted)
         if options.build:
             run.step(
                 "build",
@@ -315,7 +316,7 @@ def _publish(run: _Run, *, status: str) -> None:
     """Record the run as ``status``, publish the analytics snapshot (the run's last write) and
     show the summary where the runner's users look."""
     run.report.status = status
-    collect(run.con, run.report)
+    collect(run.con, run.report, run.extracted)
     record_id = state.record_step(
         run.con, run.run_id, "run", status=status, detail=run.report.as_dict()
     )

@@ -85,6 +85,19 @@ def extract(ctx: Context, con: duckdb.DuckDBPyConnection) -> ExtractReport:
     return report
 
 
+def extract_figures(report: ExtractReport) -> dict[str, tuple[int, int, int]]:
+    """Per entity: rows read from the source, landed and quarantined."""
+    figures: dict[str, tuple[int, int, int]] = {}
+    for r in report.results:
+        extracted, landed, quarantined = figures.get(r.entity, (0, 0, 0))
+        figures[r.entity] = (
+            extracted + r.extracted,
+            landed + r.landed,
+            quarantined + r.quarantined,
+        )
+    return figures
+
+
 def plan(ctx: Context, con: duckdb.DuckDBPyConnection) -> PlanSummary:
     """The run's push plan (an existing plan is kept as it is)."""
     return push_steps.plan(con, ctx.settings, ctx.run_id)

@@ -132,11 +132,24 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[t
     return con.execute(sql, params).fetchall()
 
 
-def collect(con: duckdb.DuckDBPyConnection, report: RunReport) -> RunReport:
-    """Fill ``report.entities`` from what the run recorded in the warehouse."""
+ExtractFigures = dict[str, tuple[int, int, int]]  # entity -> (extracted, landed, quarantined)
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection, report: RunReport, extract: ExtractFigures | None = None
+) -> RunReport:
+    """Fill ``report.entities`` from what the run recorded in the warehouse.
+
+    ``extract`` (the extract step's own counts) replaces the landing records when given: it
+    also counts rows read and found unchanged (a reference set read again), which land nothing.
+    """
     run_id = report.run_id
     report.entities.clear()
-    if db.relation_exists(con, "ops", "landed_files"):
+    if extract is not None:
+        for entity, (extracted, landed, quarantined) in extract.items():
+            f = report.figures(entity)
+            f.extracted, f.landed, f.quarantined = extracted, landed, quarantined
+    elif db.relation_exists(con, "ops", "landed_files"):
         for entity, rows_in, landed, quarantined in _rows(
             con,
             "SELECT entity, sum(rows_in), sum(landed), sum(quarantined) FROM ops.landed_files "

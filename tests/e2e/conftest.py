@@ -50,8 +50,8 @@ def emulator_settings(info: EmulatorInfo, folder: Path) -> Settings:
 
 @pytest.fixture(scope="module")
 def small_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorInfo]:
-    """A 300-vendor world (the emulator's own settings file points into its state dir)."""
-    with running_emulator(tmp_path_factory.mktemp("emu"), size=300, seed=3, **FAST) as info:
+    """A 200-vendor world (the emulator's own settings file points into its state dir)."""
+    with running_emulator(tmp_path_factory.mktemp("emu"), size=200, seed=3, **FAST) as info:
         yield info
 
 
@@ -59,6 +59,15 @@ def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLMSYNC", "PREFECT_API"))}
     env.update(extra)
     return env
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's test harness (a temporary server), started once per session: ~9 s."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 @pytest.fixture(scope="module")
