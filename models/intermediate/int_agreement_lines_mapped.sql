@@ -46,13 +46,11 @@ joined as (
         lines.agreement_id,
         agreements.contract_id,
         agreements.legal_entity,
-        lines.line_no,
         lines.status,
         lines.product_code,
         released_products.item_number is not null as is_product_released,
         released_products.item_number,
         released_products.procurement_category,
-        lines.description,
         lines.quantity,
         lines.unit,
         units.scm_code as scm_unit,
@@ -62,7 +60,6 @@ joined as (
         lines.effective_date_raw,
         lines.expiration_date,
         lines.expiration_date_raw,
-        lines.updated_at,
         case
             when agreements.agreement_id is null then 'agreement_missing'
             else agreements.blocked_reason

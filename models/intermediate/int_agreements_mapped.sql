@@ -39,11 +39,6 @@ joined as (
         agreements.agreement_id,
         agreements.contract_id,
         contracts.legal_entity,
-        agreements.counterparty_id,
-        agreements.agreement_title,
-        agreements.classification,
-        agreements.owner_email,
-        contracts.owner_name,
         agreements.currency,
         currencies.scm_code as scm_currency,
         agreements.payment_terms,
@@ -55,15 +50,12 @@ joined as (
         agreements.effective_date_raw,
         agreements.expiration_date,
         agreements.expiration_date_raw,
-        agreements.updated_at,
         contracts.vendor_account,
         case
             when contracts.contract_id is null then 'contract_missing'
             else contracts.blocked_reason
         end as blocked_reason,
         contracts.scm_contract_id,
-        contracts.scm_contract_type as contract_scm_type,
-        contracts.scm_contract_status as contract_scm_status,
         scm_agreements.purchase_agreement_id as scm_purchase_agreement_id,
         scm_agreements.ownership as scm_ownership,
         scm_agreements.agreement_status as scm_current_status,

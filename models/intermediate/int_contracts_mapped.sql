@@ -5,7 +5,8 @@
 -- the one of that legal entity whose external contract id is the CLM contract's id (compared
 -- ignoring case, as SCM does). Contract type and status map through the seeds; a code the seeds
 -- do not know leaves the `scm_*` column NULL. The counterparty's link says whether documents of
--- this contract may be created in SCM (`is_blocked`, with the reason).
+-- this contract may be created in SCM (`is_blocked`, with the reason). The table keeps what
+-- matching and comparing need; descriptive fields stay in staging.stg_clm__contracts.
 
 with
 
@@ -60,7 +61,6 @@ joined as (
         mapped.legal_entity,
         mapped.business_unit,
         mapped.counterparty_id,
-        mapped.contract_title,
         mapped.contract_type,
         mapped.scm_contract_type,
         mapped.status,
@@ -70,11 +70,6 @@ joined as (
         mapped.effective_date_raw,
         mapped.expiration_date,
         mapped.expiration_date_raw,
-        mapped.owner_name,
-        mapped.owner_email,
-        mapped.amendment_number,
-        mapped.updated_at,
-        links.link_status,
         links.vendor_account,
         case
             when mapped.legal_entity is null then 'unknown_business_unit'
@@ -86,7 +81,6 @@ joined as (
             when links.is_vendor_on_hold then 'vendor_blocked'
         end as blocked_reason,
         scm_contracts.contract_id as scm_contract_id,
-        scm_contracts.contract_type as scm_current_contract_type,
         scm_contracts.contract_status as scm_current_status,
         scm_contracts.effective_date as scm_effective_date,
         scm_contracts.expiration_date as scm_expiration_date

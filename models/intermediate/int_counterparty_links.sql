@@ -133,8 +133,7 @@ decided as (
         end as link_method,
         case
             when placed.legal_entity is null then null
-            when placed.vendor_account_cmp is not null
-                then coalesce(by_account.vendor_account, placed.clm_vendor_account)
+            when placed.vendor_account_cmp is not null then by_account.vendor_account
             when by_tax_id.vendor_account is not null then by_tax_id.vendor_account
             when by_name.best_score >= 0.85
                 and coalesce(by_name.best_score - by_name.runner_up_score, 1) >= 0.05

@@ -2,9 +2,11 @@
 -- and address similarity: one row per counterparty and candidate vendor.
 --
 -- Blocking: a counterparty is only compared with vendors of its business unit's legal entity
--- and country that share at least one block with it: the same postcode, the same street, or the
--- same first two words of the name. Nothing is compared with everything, so the cost follows
--- the number of counterparties to place, not vendors x counterparties.
+-- and country that share at least one block with it: the same address (postcode and street),
+-- the same first two words of the name, or the same postcode and first two characters of the
+-- name (name blocks only when at most 20 vendors of the legal entity share them). Nothing is
+-- compared with everything: the cost follows the counterparties to place, not vendors x
+-- counterparties.
 --
 -- Scoring: names are compared after removing punctuation, accents and legal forms ("GmbH",
 -- "Limited", "株式会社", ...): the better of Jaro-Winkler similarity (typos, dropped words)
@@ -52,7 +54,7 @@ to_place as (
 
 ),
 
-vendor_blocks as (
+vendor_blocks as materialized (
 
     select
         legal_entity,
@@ -65,7 +67,8 @@ vendor_blocks as (
         case
             when vendor_name_cmp like '% %'
                 then split_part(vendor_name_cmp, ' ', 1) || ' ' || split_part(vendor_name_cmp, ' ', 2)
-        end as leading_words
+        end as leading_words,
+        zip_code_cmp || ' ' || left(vendor_name_cmp, 2) as postcode_and_initials
     from vendors
 
 ),
@@ -77,34 +80,74 @@ placed_blocks as (
         case
             when name_cmp like '% %'
                 then split_part(name_cmp, ' ', 1) || ' ' || split_part(name_cmp, ' ', 2)
-        end as leading_words
+        end as leading_words,
+        zip_code_cmp || ' ' || left(name_cmp, 2) as postcode_and_initials
     from to_place
+
+),
+
+small_name_blocks as (
+
+    -- Block purging: name blocks many vendors share ("Smith & ...", a city every Chinese
+    -- company of a district starts with) say little and would cost more comparisons than they
+    -- are worth; the address block still finds those vendors.
+    select
+        'leading_words' as block,
+        legal_entity,
+        leading_words as block_key
+    from vendor_blocks
+    where leading_words in (select leading_words from placed_blocks)
+    group by legal_entity, leading_words
+    having count(*) <= 20
+
+    union all
+
+    select
+        'postcode_and_initials' as block,
+        legal_entity,
+        postcode_and_initials as block_key
+    from vendor_blocks
+    where postcode_and_initials in (select postcode_and_initials from placed_blocks)
+    group by legal_entity, postcode_and_initials
+    having count(*) <= 20
 
 ),
 
 blocked_pairs as (
 
+    -- the same address: postcode and street
     select placed_blocks.counterparty_id, vendor_blocks.legal_entity, vendor_blocks.vendor_account
     from placed_blocks
     inner join vendor_blocks
         on vendor_blocks.legal_entity = placed_blocks.legal_entity
         and vendor_blocks.zip_code_cmp = placed_blocks.zip_code_cmp
-
-    union
-
-    select placed_blocks.counterparty_id, vendor_blocks.legal_entity, vendor_blocks.vendor_account
-    from placed_blocks
-    inner join vendor_blocks
-        on vendor_blocks.legal_entity = placed_blocks.legal_entity
         and vendor_blocks.street_cmp = placed_blocks.street_cmp
 
     union
 
+    -- the same first two words of the name
     select placed_blocks.counterparty_id, vendor_blocks.legal_entity, vendor_blocks.vendor_account
     from placed_blocks
     inner join vendor_blocks
         on vendor_blocks.legal_entity = placed_blocks.legal_entity
         and vendor_blocks.leading_words = placed_blocks.leading_words
+    semi join small_name_blocks
+        on small_name_blocks.block = 'leading_words'
+        and small_name_blocks.legal_entity = placed_blocks.legal_entity
+        and small_name_blocks.block_key = placed_blocks.leading_words
+
+    union
+
+    -- the same postcode and first two characters of the name (names without spaces: CJK)
+    select placed_blocks.counterparty_id, vendor_blocks.legal_entity, vendor_blocks.vendor_account
+    from placed_blocks
+    inner join vendor_blocks
+        on vendor_blocks.legal_entity = placed_blocks.legal_entity
+        and vendor_blocks.postcode_and_initials = placed_blocks.postcode_and_initials
+    semi join small_name_blocks
+        on small_name_blocks.block = 'postcode_and_initials'
+        and small_name_blocks.legal_entity = placed_blocks.legal_entity
+        and small_name_blocks.block_key = placed_blocks.postcode_and_initials
 
 ),
 

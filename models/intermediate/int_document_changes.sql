@@ -6,7 +6,8 @@
 -- the CLM's code through the seeds (a status that does not map is a mapping failure, not a
 -- change). A status that closes the record (Terminated, Expired, Cancelled; Closed) is a close.
 -- On an agreement SCM owns (AgreementOwnership = SCM), and on its lines, a change is an
--- ownership conflict: reported, never pushed.
+-- ownership conflict: reported, never pushed. `new_value` is what SCM gets: dates as
+-- YYYY-MM-DD (a date the CLM cleared becomes SCM's blank, 1900-01-01), prices canonical ("12.5").
 
 with
 
@@ -42,7 +43,7 @@ contract_fields as (
                 kind: 'amended_dates',
                 scm_value: strftime(scm_effective_date, '%Y-%m-%d'),
                 clm_value: effective_date_raw,
-                new_value: strftime(effective_date, '%Y-%m-%d'),
+                new_value: coalesce(strftime(effective_date, '%Y-%m-%d'), '1900-01-01'),
                 is_different: effective_date is distinct from scm_effective_date,
                 is_closing: false
             },
@@ -51,7 +52,7 @@ contract_fields as (
                 kind: 'amended_dates',
                 scm_value: strftime(scm_expiration_date, '%Y-%m-%d'),
                 clm_value: expiration_date_raw,
-                new_value: strftime(expiration_date, '%Y-%m-%d'),
+                new_value: coalesce(strftime(expiration_date, '%Y-%m-%d'), '1900-01-01'),
                 is_different: expiration_date is distinct from scm_expiration_date,
                 is_closing: false
             },
@@ -85,7 +86,7 @@ agreement_fields as (
                 kind: 'amended_dates',
                 scm_value: strftime(scm_effective_date, '%Y-%m-%d'),
                 clm_value: effective_date_raw,
-                new_value: strftime(effective_date, '%Y-%m-%d'),
+                new_value: coalesce(strftime(effective_date, '%Y-%m-%d'), '1900-01-01'),
                 is_different: effective_date is distinct from scm_effective_date,
                 is_closing: false
             },
@@ -94,7 +95,7 @@ agreement_fields as (
                 kind: 'amended_dates',
                 scm_value: strftime(scm_expiration_date, '%Y-%m-%d'),
                 clm_value: expiration_date_raw,
-                new_value: strftime(expiration_date, '%Y-%m-%d'),
+                new_value: coalesce(strftime(expiration_date, '%Y-%m-%d'), '1900-01-01'),
                 is_different: expiration_date is distinct from scm_expiration_date,
                 is_closing: false
             },
@@ -128,7 +129,7 @@ kept_line_fields as (
                 kind: 'amended_dates',
                 scm_value: strftime(scm_effective_date, '%Y-%m-%d'),
                 clm_value: effective_date_raw,
-                new_value: strftime(effective_date, '%Y-%m-%d'),
+                new_value: coalesce(strftime(effective_date, '%Y-%m-%d'), '1900-01-01'),
                 is_different: effective_date is distinct from scm_effective_date,
                 is_closing: false
             },
@@ -137,7 +138,7 @@ kept_line_fields as (
                 kind: 'amended_dates',
                 scm_value: strftime(scm_expiration_date, '%Y-%m-%d'),
                 clm_value: expiration_date_raw,
-                new_value: strftime(expiration_date, '%Y-%m-%d'),
+                new_value: coalesce(strftime(expiration_date, '%Y-%m-%d'), '1900-01-01'),
                 is_different: expiration_date is distinct from scm_expiration_date,
                 is_closing: false
             },
@@ -146,7 +147,7 @@ kept_line_fields as (
                 kind: 'amended_price',
                 scm_value: rtrim(rtrim(cast(scm_price as varchar), '0'), '.'),
                 clm_value: unit_price_raw,
-                new_value: rtrim(rtrim(cast(unit_price as varchar), '0'), '.'),
+                new_value: coalesce(rtrim(rtrim(cast(unit_price as varchar), '0'), '.'), '0'),
                 is_different: unit_price is distinct from scm_price,
                 is_closing: false
             }

@@ -78,16 +78,16 @@ vendor_kinds as (
         'vendor_deleted' as kind,
         'VendorsV2' as entity,
         legal_entity,
-        vendor_account as record_key,
+        clm_vendor_account as record_key,
         null as field,
         null as scm_value,
-        min(clm_vendor_account) as clm_value,
+        clm_vendor_account as clm_value,
         min(counterparty_id) as clm_id,
         null as action,
         true as is_blocked
     from links
     where link_status = 'vendor_missing'
-    group by legal_entity, vendor_account
+    group by legal_entity, clm_vendor_account
 
     union all
 
