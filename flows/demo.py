@@ -43,25 +43,28 @@ START_TIMEOUT = 300.0
 
 QUERIES: tuple[tuple[str, str], ...] = (
     (
-        "Open mismatches by kind and owner",
-        "select kind, owner, count(*) as open\n"
-        "from reports.rpt_mismatches\n"
-        "group by kind, owner\n"
-        "order by open desc",
+        "What is open, per kind: for clmsync to push, for a person to review",
+        "select kind, sum(open_mismatches) as open, sum(to_push) as to_push,\n"
+        "       sum(to_review) as to_review, sum(resolved_this_run) as resolved_this_run\n"
+        "from reports.rpt_summary\n"
+        "group by kind\n"
+        "having sum(open_mismatches) + sum(resolved_this_run) > 0\n"
+        "order by open desc, kind",
     ),
     (
-        "Purchase agreement lines whose price the CLM changed",
-        "select legal_entity, record_key, scm_value as scm_price, clm_value as clm_price\n"
-        "from reports.rpt_mismatches\n"
-        "where kind = 'amended_price'\n"
-        "order by legal_entity, record_key\n"
+        "Counterparties linked by name or tax id only: check the link, then fix the CLM",
+        "select counterparty_id, kind, counterparty_name, vendor_account, vendor_name,\n"
+        "       round(confidence, 2) as confidence\n"
+        "from reports.rpt_unlinked_counterparties\n"
+        "where kind in ('counterparty_linked_by_name', 'counterparty_linked_by_tax_id')\n"
+        "order by kind, counterparty_id\n"
         "limit 5",
     ),
     (
         "What each run did (from the run log)",
         "select run_id, step, status, rows, round(epoch(ended_at - started_at), 1) as seconds\n"
         "from ops.runs\n"
-        "where step in ('extract', 'build', 'push', 'run')\n"
+        "where step in ('extract', 'push', 'verify', 'clm_feed')\n"
         "order by step_id",
     ),
 )
