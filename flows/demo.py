@@ -38,7 +38,7 @@ from flows.steps.run import RunOptions, report_or_raise, run_pipeline
 from flows.steps.summary import RunReport
 from flows.truth import TruthCheck, check_reports, unresolved_actions
 
-MARKER = ".clmsync-demo"
+MARKER = "emulator/.clmsync-demo"  # under data/emulator/, which git ignores
 START_TIMEOUT = 300.0
 
 QUERIES: tuple[tuple[str, str], ...] = (
@@ -174,6 +174,7 @@ def reset_data(data_dir: Path) -> None:
             path.chmod(0o600)
             path.unlink()
     shutil.rmtree(data_dir / "landing", ignore_errors=True)
+    (data_dir / MARKER).parent.mkdir(parents=True, exist_ok=True)
     (data_dir / MARKER).write_text("made by clmsync demo; it may replace the files here\n")
 
 
@@ -196,6 +197,19 @@ def _truth_table(check: TruthCheck) -> Table:
         "total", f"{check.expected:,}", f"{check.found:,}", f"{check.matched:,}", style="bold"
     )
     return table
+
+
+def _what_it_did(report: RunReport, check: TruthCheck, left: int) -> str:
+    t = report.totals()
+    channels = ", ".join(f"{n:,} by {c}" for c, n in sorted(t.pushed.items()))
+    verdict = "all of them match" if check.exact else f"{check.matched:,} of them match"
+    return (
+        f"extracted {t.extracted:,} rows ({t.landed:,} landed, {t.quarantined:,} quarantined); "
+        f"found {check.found:,} mismatches, the ground truth lists {check.expected:,}: {verdict}; "
+        f"planned {t.planned:,} changes, pushed {sum(t.pushed.values()):,} ({channels or 'none'}), "
+        f"{t.failed:,} failed, {t.verified:,} read back as intended; actions the emulator's "
+        f"ground truth still expects now: {left:,}"
+    )
 
 
 def _query(analytics: Path) -> list[dict[str, Any]]:
@@ -222,16 +236,10 @@ def _one_run(
     after = emulator.admin("GET", "ground_truth?refresh=true")
     left = unresolved_actions(after)
     if not quiet:
-        console.print(
-            summary_table(report, title=f"{label}: run {report.run_id}, {report.seconds:.1f} s")
-        )
+        title = f"{label}: run {report.run_id}, {report.seconds:.1f} s"
+        console.print(summary_table(report, title=title))
         console.print(_truth_table(check))
-        planned = report.totals().planned
-        console.print(
-            f"pushed {sum(report.totals().pushed.values()):,} of {planned:,} planned changes; "
-            f"actions the ground truth still expects after the push: {left}",
-            highlight=False,
-        )
+        console.print(_what_it_did(report, check, left), highlight=False)
     return {"report": report.as_dict(), "truth": check.as_dict(), "unresolved_actions": left}
 
 
@@ -251,7 +259,7 @@ def run_demo(
     reset_data(data_dir)
     state_dir = data_dir / "emulator"
     result: dict[str, Any] = {"size": size, "seed": seed, "runs": []}
-    log = data_dir / "emulator.log"
+    log = state_dir / "emulator.log"
     with emulator_process(
         state_dir, size=size, seed=seed, log=log, execution_seconds=execution_seconds
     ) as emu:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -102,19 +103,37 @@ class ConsoleRunner(PlainRunner):
         return _Bar(self._progress, self._progress.add_task(name, total=max(total, 1)))
 
 
+_HEADERS = {"quarantined": "quarant.", "mismatches": "mismatch"}
+
+
 def summary_table(report: RunReport, title: str | None = None) -> Table:
-    """The per-entity summary as a rich table."""
-    table = Table(title=title or f"run {report.run_id} ({report.flow}): {report.status}")
-    columns = ["entity", "extracted", "landed", "quarantined", "mismatches", "by_kind",
-               "planned", "pushed", "by_channel", "failed", "verified"]  # fmt: skip
+    """The per-entity summary as a rich table (mismatches by kind: :func:`kinds_table`)."""
+    table = Table(
+        title=title or f"run {report.run_id} ({report.flow}): {report.status}",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+    )
+    columns = ["entity", "extracted", "landed", "quarantined", "mismatches", "planned",
+               "pushed", "failed", "verified"]  # fmt: skip
     for column in columns:
-        justify = "right" if column not in ("entity", "by_kind", "by_channel") else "left"
-        table.add_column(column.replace("_", " "), justify=justify, overflow="fold")  # type: ignore[arg-type]
-    rows = artifacts.summary_rows(report)
-    for row in rows:
-        cells = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c] or "") for c in columns]
-        style = "bold" if row["entity"] == "total" else None
-        table.add_row(*cells, style=style)
+        if column == "entity":
+            table.add_column(column, overflow="fold")
+        else:
+            header = _HEADERS.get(column, column)
+            table.add_column(header, justify="right", min_width=len(header), no_wrap=True)
+    for row in artifacts.summary_rows(report):
+        cells = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns]
+        table.add_row(*cells, style="bold" if row["entity"] == "total" else None)
+    return table
+
+
+def kinds_table(report: RunReport) -> Table:
+    """Open mismatches per kind and entity."""
+    table = Table("kind", "entity", "open", title="open mismatches by kind")
+    for entity, figures in sorted(report.entities.items()):
+        for kind, count in sorted(figures.mismatches.items()):
+            table.add_row(kind, entity, f"{count:,}")
     return table
 
 

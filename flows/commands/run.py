@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from flows.commands import report as report_commands
-from flows.commands.progress import ConsoleRunner, steps_table, summary_table
+from flows.commands.progress import ConsoleRunner, kinds_table, steps_table, summary_table
 from flows.params import ENTITY_NAMES, ReconcileParameters, ReloadParameters
 from flows.settings import config_path, load_settings
 
@@ -57,6 +57,8 @@ def show(report: RunReport, *, as_json: bool) -> None:
         typer.echo(json.dumps(report.as_dict(), default=str))
         return
     console.print(summary_table(report))
+    if any(f.mismatches for f in report.entities.values()):
+        console.print(kinds_table(report))
     console.print(steps_table(report))
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)

@@ -111,9 +111,8 @@ def guard(ctx: Context, con: duckdb.DuckDBPyConnection, summary: PlanSummary) ->
 class _PushProgress:
     """Loader progress (per entity and legal entity) → one reporter per phase."""
 
-    def __init__(self, runner: Runner, planned: int) -> None:
+    def __init__(self, runner: Runner) -> None:
         self.runner = runner
-        self.planned = planned
         self.bars: dict[str, Progress] = {}
         self.groups: dict[str, dict[tuple[str, str | None, str], tuple[int, int]]] = {}
         self.lock = threading.Lock()
@@ -121,15 +120,26 @@ class _PushProgress:
     def __call__(self, event: PushProgress) -> None:
         with self.lock:
             groups = self.groups.setdefault(event.phase, {})
-            groups[(event.entity, event.legal_entity, event.channel)] = (event.done, event.total)
+            # The verify phase counts across the whole run; the others per entity and legal
+            # entity.
+            key = (
+                ("", None, "")
+                if event.phase == "verify"
+                else (event.entity, event.legal_entity, event.channel)
+            )
+            groups[key] = (event.done, event.total)
             done = sum(d for d, _ in groups.values())
             total = sum(t for _, t in groups.values())
-            if event.phase == "push":
-                total = max(total, self.planned)
             if event.phase not in self.bars:
                 self.bars[event.phase] = self.runner.progress(event.phase, total)
             where = f"{event.entity} {event.legal_entity or ''}".strip()
             self.bars[event.phase].update(done, total, f"{event.phase} {where} ({event.channel})")
+
+    def complete(self) -> None:
+        """The push returned: every phase it reported on is complete."""
+        for phase, bar in self.bars.items():
+            total = sum(t for _, t in self.groups[phase].values())
+            bar.update(total, total, phase)
 
     def close(self) -> None:
         for bar in self.bars.values():
@@ -140,9 +150,9 @@ def push(
     ctx: Context, con: duckdb.DuckDBPyConnection, summary: PlanSummary, approval: Approval
 ) -> push_steps.PushSummary:
     """Push the approved part of the plan, verify it and feed the CLM."""
-    progress = _PushProgress(ctx.runner, summary.rows)
+    progress = _PushProgress(ctx.runner)
     try:
-        return push_steps.push(
+        result = push_steps.push(
             con,
             ctx.clients,
             ctx.settings,
@@ -150,6 +160,8 @@ def push(
             entities=list(approval.entities) or None,
             progress=progress,
         )
+        progress.complete()
+        return result
     finally:
         progress.close()
 
