@@ -122,7 +122,8 @@ def mismatches_markdown(
     parts.append(
         "## Query the rest\n"
         f"The analytics snapshot `{analytics_path}` is read-only and can be queried while the "
-        "next run goes on:\n\n"
+        "next run goes on, with the DuckDB command line or from Python "
+        f"(`duckdb.connect('{analytics_path}', read_only=True)`):\n\n"
         "```sh\n"
         f"duckdb -readonly {analytics_path}\n"
         "```\n\n"
