@@ -25,6 +25,7 @@ from flows.steps.extract_types import EntityResult, ExtractReport, Unit
 from flows.steps.runner import Progress, Runner
 from loader import guard as guardrails
 from loader.model import PlanSummary, PushProgress
+from warehouse.snapshot import SnapshotResult
 
 if TYPE_CHECKING:
     from flows.steps.run import RunOptions
@@ -204,6 +205,8 @@ def describe(result: object) -> str:
     if isinstance(result, push_steps.PushSummary) and result.push is not None:
         counts = artifacts.format_counts(result.push.counts)
         return f"{counts or 'nothing sent'}; applied as intended {result.applied_as_intended:.1%}"
+    if isinstance(result, SnapshotResult):
+        return f"{len(result.relations)} relations, {result.rows:,} rows, {result.bytes:,} bytes"
     if isinstance(result, list):
         return f"{len(result)} checks passed"
     return ""
