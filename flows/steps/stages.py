@@ -121,13 +121,14 @@ class _PushProgress:
     def __call__(self, event: PushProgress) -> None:
         with self.lock:
             groups = self.groups.setdefault(event.phase, {})
-            # The verify phase counts across the whole run; the others per entity and legal
+            # The verify phase counts across the whole run; a package report is one finished
+            # batch (several per entity and legal entity); the rest count per entity and legal
             # entity.
-            key = (
-                ("", None, "")
-                if event.phase == "verify"
-                else (event.entity, event.legal_entity, event.channel)
-            )
+            key: tuple[str, str | None, str] = (event.entity, event.legal_entity, event.channel)
+            if event.phase == "verify":
+                key = ("", None, "")
+            elif event.channel == "package":
+                key = (event.entity, event.legal_entity, f"package {len(groups)}")
             groups[key] = (event.done, event.total)
             done = sum(d for d, _ in groups.values())
             total = sum(t for _, t in groups.values())
