@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from prefect import flow, get_client, get_run_logger
-from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect import flow, get_run_logger
 
 from connectors.redact import register_secret
 from flows.tasks import PrefectRunner, install_logging
+from tests.e2e.conftest import flow_run_logs
 
 SECRET = "Zq8~not-a-real-secret-but-registered"
 
@@ -42,13 +42,7 @@ def test_secrets_are_masked_in_the_logs_the_api_stores(prefect_harness: None) ->
     register_secret(SECRET)
     state = logs_secrets(return_state=True)
     assert state.is_completed(), state.message
-    with get_client(sync_client=True) as client:
-        logs = client.read_logs(
-            log_filter=LogFilter(
-                flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])
-            )
-        )
-    messages = [log.message for log in logs]
+    messages = flow_run_logs(state.state_details.flow_run_id, containing="in the middle")
     assert any("client_secret=***" in m for m in messages), messages
     assert any(m.startswith("token Bearer ***") for m in messages), messages
     assert any(m == "with *** in the middle" for m in messages), messages

@@ -25,8 +25,6 @@ from prefect.client.schemas.filters import (
     ArtifactFilterFlowRunId,
     FlowRunFilter,
     FlowRunFilterName,
-    LogFilter,
-    LogFilterFlowRunId,
 )
 from prefect.client.schemas.objects import State
 
@@ -36,7 +34,7 @@ from flows import artifacts
 from flows.params import ReconcileParameters
 from flows.reconcile import reconcile
 from flows.truth import unresolved_actions
-from tests.e2e.conftest import FAST, ROOT
+from tests.e2e.conftest import FAST, ROOT, flow_run_logs
 
 THRESHOLD = "CLMSYNC__SYNC__APPROVAL_THRESHOLD"
 
@@ -67,9 +65,6 @@ def _artifacts_and_logs(
         found = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
-        logs = client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
-        )
     found.sort(key=lambda a: a.created or 0)
     tables = [a for a in found if a.key == "reconcile-summary"]
     texts = [a for a in found if a.key == "reconcile-mismatches"]
@@ -78,7 +73,8 @@ def _artifacts_and_logs(
     rows = json.loads(str(tables[-1].data))
     everything = [str(a.data) + str(a.description) for a in found]
     keys = {str(a.key) for a in found}
-    return rows, str(texts[-1].data), [log.message for log in logs] + everything, keys
+    logs = flow_run_logs(flow_run_id, containing="Finished in state")
+    return rows, str(texts[-1].data), logs + everything, keys
 
 
 def _approve_when_paused(name: str, answer: dict[str, Any]) -> None:
