@@ -285,6 +285,11 @@ def _stages(run: _Run) -> None:
             )
             run.report.notes.append(note)
             run.skip("push", note)
+            with run.warehouse() as con:  # the run's record says how it ended
+                state.record_step(
+                    con, run.run_id, "run", status=run.report.status,
+                    detail={"note": note, "plan_rows": plan.rows},
+                )  # fmt: skip
             return
     chosen = approval
     with run.warehouse():
