@@ -8,7 +8,7 @@ without touching the warehouse again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Action = Literal["create", "update", "close"]
@@ -57,15 +57,7 @@ class RouteDecision:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "entity": self.entity,
-            "legal_entity": self.legal_entity,
-            "rows": self.rows,
-            "closes": self.closes,
-            "threshold": self.threshold,
-            "channel": self.channel,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -157,15 +149,7 @@ class Failure:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "entity": self.entity,
-            "legal_entity": self.legal_entity,
-            "record_key": self.record_key,
-            "action": self.action,
-            "status": self.status,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -218,14 +202,7 @@ class Drift:
     fields: dict[str, dict[str, Any]]  # field -> {"intended": ..., "actual": ...}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "entity": self.entity,
-            "legal_entity": self.legal_entity,
-            "record_key": self.record_key,
-            "status": self.status,
-            "fields": self.fields,
-        }
+        return asdict(self)
 
 
 @dataclass
