@@ -1,7 +1,7 @@
 """Benchmark of the SQL models on a large world, and the world landing it (and tests) use.
 
     python -m bench.models                      # 1,000,000 vendors, seed 7
-    python -m bench.models --size 100000 --keep /tmp/bench-models
+    python -m bench.models --size 100000 --keep ./bench-models
 
 Steps: generate the world (``emulator.world.generate``), load it into an emulator store, land
 every SCM entity and CLM collection straight into ``raw_*``/``current_*`` through the warehouse
