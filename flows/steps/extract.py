@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -59,6 +59,8 @@ from flows.steps.extract_types import (
     run_units,
 )
 from warehouse import current, landing, relations, state
+
+Runner = Callable[[Sequence[Unit], int], list[EntityResult]]
 
 __all__ = [
     "ExtractPlan",
@@ -150,10 +152,9 @@ def build_units(ctx: ExtractContext, plan: ExtractPlan) -> list[Unit]:
         companies: tuple[str | None, ...] = (None,)
         if entity.company_specific:
             companies = plan.legal_entities
-        for company in companies:
-            scope = (Scope("scm", entity.name, company, "odata"),)
-            run = partial(extract_reference, ctx, entity, company)
-            units.append(Unit(f"odata:{entity.name}:{company or '*'}", scope, run))
+        scope = tuple(Scope("scm", entity.name, le, "odata") for le in companies)
+        run = partial(extract_reference, ctx, entity, plan.legal_entities)
+        units.append(Unit(f"odata:{entity.name}", scope, run))
     if plan.clm and ctx.clients.clm is not None:
         for obj in plan.clm:
             scope = (Scope("clm", obj.name, None, "clm_api"),)
@@ -188,11 +189,13 @@ def finish(
     takes: list[partial[SnapshotInfo]] = []
     covered: set[tuple[str, str | None]] = set()
     for result in report.results:
-        # Quarantined rows' keys would be taken for deleted ones: no snapshot from those.
+        # Quarantined rows' keys would be taken for deleted ones: no snapshot from those. A
+        # first landing has nothing older to compare with: it needs no snapshot at all.
         whole = result.whole_set and not result.quarantined and result.load_id is not None
         if result.source == "scm" and whole:
             covered.add((result.entity, result.legal_entity))
-            takes.append(partial(snapshot_from_landing, ctx, result))
+            if not result.first:
+                takes.append(partial(snapshot_from_landing, ctx, result))
     if key_snapshot is not False:
         every = ctx.settings.sync.key_snapshot_every_runs
         for entity in plan.package:
@@ -218,8 +221,13 @@ def extract_all(
     keep_packages: bool = False,
     scm: bool = True,
     clm: bool = True,
+    runner: Runner = run_units,
 ) -> ExtractReport:
-    """Extract SCM (packages and reference sets) and the CLM; see the module docstring."""
+    """Extract SCM (packages and reference sets) and the CLM; see the module docstring.
+
+    ``runner`` runs the units (default: a thread pool of ``extract_concurrency``); the Prefect
+    flow passes one that submits each unit as a task.
+    """
     begin = time.perf_counter()
     plan = plan_extract(settings, entities, legal_entities, full, scm=scm, clm=clm)
     report = ExtractReport(run_id)
@@ -229,7 +237,7 @@ def extract_all(
         with state.step(con, run_id, "extract") as step:
             if plan.package and bootstrap:
                 plan = _bootstrap(ctx, plan, report)
-            report.results += run_units(build_units(ctx, plan), settings.sync.extract_concurrency)
+            report.results += runner(build_units(ctx, plan), settings.sync.extract_concurrency)
             finish(ctx, plan, report, key_snapshot=key_snapshot)
             report.packages = sorted({r.package for r in report.results if r.package})
             step.rows = report.total("landed")

@@ -28,7 +28,8 @@ import duckdb
 import pyarrow as pa
 
 from connectors import catalog
-from connectors.odata import ODataClient, literal
+from connectors.errors import CompletenessError, LandingError
+from connectors.odata import ODataClient, filter_in, literal
 from flows.steps.extract_types import EntityResult, ExtractContext, SnapshotInfo
 from warehouse import landing, relations, state, tombstones
 from warehouse.db import count, quoted_list
@@ -75,77 +76,103 @@ def _digest(rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> str:
 
 
 def read_set(
-    odata: ODataClient, entity: catalog.Entity, legal_entity: str | None
-) -> tuple[list[dict[str, Any]], int]:
-    """Every row of ``entity`` in ``legal_entity`` (ordered by key) and SCM's ``$count``."""
-    flt = company_filter(entity, legal_entity)
-    expected = odata.count(entity.name, filter=flt, cross_company=True)
-    rows: list[dict[str, Any]] = []
-    for page in odata.pages(
-        entity.name,
-        select=entity.field_names,
-        filter=flt,
-        orderby=list(entity.keys),
-        cross_company=True,
-    ):
-        rows.extend(page)
-    return rows, expected
+    odata: ODataClient, entity: catalog.Entity, legal_entities: Sequence[str | None]
+) -> dict[str | None, list[dict[str, Any]]]:
+    """Every row of ``entity`` in ``legal_entities`` (cross-company, as few requests as the URL
+    budget allows), per legal entity (``None`` for a shared entity), ordered by key.
+
+    Raises :class:`CompletenessError` when the rows read differ from SCM's ``$count``.
+    """
+    company = entity.company_field
+    filters: list[str | None] = [None]
+    if company is not None:
+        filters = list(filter_in(entity.field(company), [le for le in legal_entities if le]))
+    found: dict[str | None, list[dict[str, Any]]] = {le: [] for le in legal_entities}
+    expected = 0
+    read = 0
+    for flt in filters:
+        expected += odata.count(entity.name, filter=flt, cross_company=True)
+        for page in odata.pages(
+            entity.name, select=entity.field_names, filter=flt, cross_company=True
+        ):
+            read += len(page)
+            for row in page:
+                le = str(row.get(company) or "").lower() if company else None
+                if le not in found:
+                    raise LandingError(
+                        f"raw_scm.{entity.table}", f"odata:{entity.name}",
+                        f"SCM answered rows of legal entity {le!r}, which were not asked for",
+                    )  # fmt: skip
+                found[le].append(row)
+    if read != expected:
+        scope = None if company is None else ",".join(le or "" for le in legal_entities)
+        raise CompletenessError(entity.name, scope, expected, read)
+    for rows in found.values():
+        rows.sort(key=lambda r: tuple(str(r.get(k) or "") for k in entity.keys))
+    return found
 
 
 def extract_reference(
-    ctx: ExtractContext, entity: catalog.Entity, legal_entity: str | None
+    ctx: ExtractContext, entity: catalog.Entity, legal_entities: Sequence[str]
 ) -> list[EntityResult]:
-    """Read a reference set whole; land it when it changed. The read is the whole set, so the
-    landing is a key snapshot too (unless rows were quarantined: their keys would be taken for
-    deleted ones)."""
-    le = legal_entity.lower() if legal_entity and entity.company_specific else None
-    result = EntityResult(SOURCE, entity.name, le, "odata")
+    """Read a reference set whole (one read for every legal entity) and land each legal
+    entity's rows when they changed. The read is the whole set, so each landing is a key
+    snapshot as well."""
+    companies: list[str | None] = [None]
+    if entity.company_specific:
+        companies = [le.lower() for le in legal_entities]
+    results = {le: EntityResult(SOURCE, entity.name, le, "odata") for le in companies}
     begin = time.perf_counter()
     with ctx.cursor() as cur:
         try:
-            with state.step(
-                cur, ctx.run_id, "odata_extract", entity=entity.name, legal_entity=le
-            ) as step:
-                taken_at = state.utcnow()
-                rows, expected = read_set(ctx.clients.odata, entity, le)
-                result.expected = expected
-                digest = _digest(rows, entity.field_names)
-                previous = state.get_extract_state(cur, SOURCE, entity.name, le)
-                if previous and previous.change_version == digest and entity.name not in ctx.full:
-                    result.status = step.status = "unchanged"
-                    result.extracted = len(rows)
-                else:
-                    _land(ctx, cur, entity, le, rows, expected, digest, taken_at, result)
-                    result.whole_set = True
-                step.rows = result.landed
-                step.detail.update(extracted=result.extracted, expected=expected, digest=digest)
-        except Exception as exc:
-            result.fail(exc)
-    result.seconds = time.perf_counter() - begin
-    return [result]
+            taken_at = state.utcnow()
+            found = read_set(ctx.clients.odata, entity, companies)
+            for le in companies:
+                _land_one(ctx, cur, entity, le, found[le], taken_at, results[le])
+        except Exception as exc:  # the read failed: every legal entity of it did
+            for result in results.values():
+                if not result.failed:
+                    result.fail(exc)
+    seconds = (time.perf_counter() - begin) / len(companies)
+    for result in results.values():
+        result.seconds = seconds
+    return list(results.values())
 
 
-def _land(
+def _land_one(
     ctx: ExtractContext,
     cur: duckdb.DuckDBPyConnection,
     entity: catalog.Entity,
     le: str | None,
     rows: list[dict[str, Any]],
-    expected: int,
-    digest: str,
     taken_at: datetime,
     result: EntityResult,
 ) -> None:
-    table = rows_to_table(entity.field_names, rows)
-    batch_id = f"odata-{ctx.run_id}"
-    landed = landing.land_scm(
-        cur, entity, table, run_id=ctx.run_id, execution_id=batch_id,
-        source_file=f"odata:{entity.name}", legal_entity=le, extracted_at=taken_at,
-        expected_rows=expected, watermark=state.Watermark(change_version=digest),
-    )  # fmt: skip
-    result.batch_id = batch_id
-    result.extracted, result.landed = landed.rows_in, landed.landed
-    result.quarantined, result.load_id = landed.quarantined, landed.load_id
+    result.extracted = result.expected = len(rows)
+    digest = _digest(rows, entity.field_names)
+    try:
+        with state.step(
+            cur, ctx.run_id, "odata_extract", entity=entity.name, legal_entity=le
+        ) as step:
+            previous = state.get_extract_state(cur, SOURCE, entity.name, le)
+            step.detail.update(extracted=len(rows), digest=digest)
+            if previous and previous.change_version == digest and entity.name not in ctx.full:
+                result.status = step.status = "unchanged"
+                return
+            batch_id = f"odata-{ctx.run_id}"
+            landed = landing.land_scm(
+                cur, entity, rows_to_table(entity.field_names, rows), run_id=ctx.run_id,
+                execution_id=batch_id, source_file=f"odata:{entity.name}", legal_entity=le,
+                extracted_at=taken_at, expected_rows=len(rows),
+                watermark=state.Watermark(change_version=digest),
+            )  # fmt: skip
+            result.batch_id, result.load_id = batch_id, landed.load_id
+            result.landed, result.quarantined = landed.landed, landed.quarantined
+            result.whole_set = True
+            result.first = previous is None or previous.change_version is None
+            step.rows = landed.landed
+    except Exception as exc:
+        result.fail(exc)
 
 
 # --- key snapshots -------------------------------------------------------------------------

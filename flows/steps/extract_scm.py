@@ -19,7 +19,6 @@ exported with ``DefaultRefreshType = FullPush`` for that export and set back aft
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import time
@@ -55,23 +54,29 @@ def _result(entity: catalog.Entity, le: str, execution_id: str | None = None) ->
     return EntityResult(SOURCE, entity.name, le, "package", batch_id=execution_id)
 
 
+def _states(
+    cur: duckdb.DuckDBPyConnection, le: str
+) -> dict[str, tuple[str | None, datetime | None, str | None]]:
+    """Entity → (pending execution, when it was started, last execution landed), in one read."""
+    rows = cur.execute(
+        "SELECT entity, pending_execution_id, pending_at, last_execution_id "
+        "FROM ops.extract_state WHERE source = ? AND legal_entity = ?",
+        [SOURCE, le],
+    ).fetchall()
+    return {str(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
 def _pending(
     cur: duckdb.DuckDBPyConnection, entities: Sequence[catalog.Entity], le: str
 ) -> dict[str, tuple[datetime, list[catalog.Entity]]]:
     """Pending executions of the project: id → (when it was started, its entities)."""
     found: dict[str, tuple[datetime, list[catalog.Entity]]] = {}
+    states = _states(cur, le)
     for entity in entities:
-        st = state.get_extract_state(cur, SOURCE, entity.name, le)
-        if st is None or not st.pending_execution_id or st.pending_at is None:
-            continue
-        _, members = found.setdefault(st.pending_execution_id, (st.pending_at, []))
-        members.append(entity)
+        pending, since, _ = states.get(entity.name, (None, None, None))
+        if pending and since is not None:
+            found.setdefault(pending, (since, []))[1].append(entity)
     return found
-
-
-def _never_landed(cur: duckdb.DuckDBPyConnection, entity: catalog.Entity, le: str) -> bool:
-    st = state.get_extract_state(cur, SOURCE, entity.name, le)
-    return st is None or st.last_execution_id is None
 
 
 def extract_project(
@@ -104,11 +109,13 @@ def extract_project(
                     )
                     results.append(blocked)
             return results
-        first = {e.name for e in entities if _never_landed(cur, e, le)}
+        states = _states(cur, le)
+        first = {e.name for e in entities if not states.get(e.name, (None, None, None))[2]}
         exported = _export_and_land(ctx, cur, project, le, entities, needs_full | first)
         for result in exported:
             # A full push holds every key: it is a key snapshot as well.
             result.whole_set = result.entity in needs_full | first and result.status == "succeeded"
+            result.first = result.entity in first
         results += exported
     return results
 
@@ -275,7 +282,12 @@ def _land_package(
     results = []
     try:
         with PackageReader(path) as reader:
+            empty = [e for e in entities if _empty(reader, e, counts.get(e.label.lower()))]
+            if empty:
+                results += _advance_unchanged(ctx, cur, le, execution_id, empty)
             for entity in entities:
+                if entity in empty:
+                    continue
                 results.append(
                     land_entity(
                         ctx, cur, reader, entity, le, execution_id, extracted_at,
@@ -290,6 +302,48 @@ def _land_package(
     if ctx.keep_packages:
         for result in results:
             result.package = path
+    return results
+
+
+def _empty(reader: PackageReader, entity: catalog.Entity, expected: int | None) -> bool:
+    """True when SCM exported no row of ``entity`` and its data file indeed holds none."""
+    if expected != 0:
+        return False
+    found = next((p for p in reader.entities() if p.label.lower() == entity.label.lower()), None)
+    if found is None:
+        return False
+    errors: list[RowError] = []
+    stream = reader.open_csv(found.label, on_error=errors.append)
+    try:
+        return not any(batch.num_rows for batch in stream) and not errors
+    finally:
+        stream.close()
+
+
+def _advance_unchanged(
+    ctx: ExtractContext,
+    cur: duckdb.DuckDBPyConnection,
+    le: str,
+    execution_id: str,
+    entities: Sequence[catalog.Entity],
+) -> list[EntityResult]:
+    """Entities the execution carried no row of: their watermark moves (in one transaction,
+    with one step for all of them); nothing is landed."""
+    results = [_result(e, le, execution_id) for e in entities]
+    watermark = state.Watermark(execution_id=execution_id)
+    try:
+        with state.step(cur, ctx.run_id, "scm_land", legal_entity=le) as step:
+            with transaction(cur):
+                for entity in entities:
+                    state.advance(
+                        cur, SOURCE, entity.name, le, watermark, rows=0, run_id=ctx.run_id
+                    )
+            step.status = "unchanged"
+            step.detail.update(execution_id=execution_id, unchanged=[e.name for e in entities])
+    except Exception as exc:
+        return [r.fail(exc) for r in results]
+    for result in results:
+        result.status, result.expected = "unchanged", 0
     return results
 
 
@@ -319,22 +373,11 @@ def land_entity(
                     reader.path.name, f"entity '{entity.label}' is not in the package"
                 )
             errors: list[RowError] = []
-            watermark = state.Watermark(execution_id=execution_id)
-            batches = iter(reader.open_csv(found.label, on_error=errors.append))
-            first = next((b for b in batches if b.num_rows), None)
-            if first is None and not errors and not expected:
-                # Nothing changed: move the watermark, land nothing.
-                with transaction(cur):
-                    state.advance(
-                        cur, SOURCE, entity.name, le, watermark, rows=0, run_id=ctx.run_id
-                    )
-                result.status = step.status = "unchanged"
-                return result
             landed = landing.land_scm(
-                cur, entity, itertools.chain([first] if first else [], batches),
+                cur, entity, reader.open_csv(found.label, on_error=errors.append),
                 run_id=ctx.run_id, execution_id=execution_id, source_file=found.file,
                 legal_entity=le, extracted_at=extracted_at, bad_rows=errors,
-                expected_rows=expected, watermark=watermark,
+                expected_rows=expected, watermark=state.Watermark(execution_id=execution_id),
             )  # fmt: skip
             result.extracted, result.landed = landed.rows_in, landed.landed
             result.quarantined, result.load_id = landed.quarantined, landed.load_id

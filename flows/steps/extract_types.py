@@ -52,6 +52,7 @@ class EntityResult:
     expected: int | None = None
     seconds: float = 0.0
     whole_set: bool = False  # the landing holds every key: apply it as a key snapshot
+    first: bool = False  # the first landing of it here: nothing older to compare with
     load_id: int | None = None
     package: Path | None = None
     error: str | None = None
