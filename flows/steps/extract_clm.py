@@ -44,7 +44,12 @@ SOURCE: Literal["clm"] = "clm"
 GROUP_ROWS = 10_000  # objects per landing (about ten API pages)
 
 
+def _shown(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)[:100]
+
+
 def _problem(obj: catalog.ClmObject, item: object) -> str | None:
+    """Why ``item`` breaks the object's schema, or None when it does not."""
     if not isinstance(item, dict):
         return f"not a JSON object but {type(item).__name__}"
     for spec in obj.fields:
@@ -54,9 +59,9 @@ def _problem(obj: catalog.ClmObject, item: object) -> str | None:
                 return f"{spec.name}: required, missing"
         elif spec.type == "object":
             if not isinstance(value, dict):
-                return f"{spec.name}: expected an object, found {json.dumps(value)[:100]}"
+                return f"{spec.name}: expected an object, found {_shown(value)}"
         elif isinstance(value, dict | list):
-            return f"{spec.name}: expected a {spec.type} value, found {json.dumps(value)[:100]}"
+            return f"{spec.name}: expected a {spec.type} value, found {_shown(value)}"
     return None
 
 

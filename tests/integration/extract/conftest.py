@@ -36,8 +36,9 @@ def make_harness(
     """Build harnesses (each its own warehouse) on the module's emulator; closed at the end."""
     made: list[Harness] = []
 
-    def make(**sync: Any) -> Harness:
-        harness = Harness(emu, settings_for(emu, tmp_path_factory.mktemp("warehouse"), **sync))
+    def make(clm: dict[str, Any] | None = None, **sync: Any) -> Harness:
+        folder = tmp_path_factory.mktemp("warehouse")
+        harness = Harness(emu, settings_for(emu, folder, clm, **sync))
         made.append(harness)
         return harness
 

@@ -30,8 +30,11 @@ FAST = {
 BLANK_DAY = date(1900, 1, 1)
 
 
-def settings_for(info: EmulatorInfo, folder: Path, **sync: Any) -> Settings:
-    """The emulator's settings with a warehouse in ``folder`` and test-speed polling."""
+def settings_for(
+    info: EmulatorInfo, folder: Path, clm: dict[str, Any] | None = None, **sync: Any
+) -> Settings:
+    """The emulator's settings with a warehouse in ``folder`` and test-speed polling; ``clm``
+    and ``sync`` override those sections."""
     base = load_settings(Path(info.state_dir) / "clmsync.toml")
     return base.model_copy(
         update={
@@ -47,6 +50,7 @@ def settings_for(info: EmulatorInfo, folder: Path, **sync: Any) -> Settings:
                 update={"path": folder / "warehouse.duckdb", "landing_dir": folder / "landing"}
             ),
             "sync": base.sync.model_copy(update=sync),
+            "clm": base.clm.model_copy(update=clm or {}),
         }
     )
 
