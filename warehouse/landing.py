@@ -230,20 +230,27 @@ class _Landing:
         # Measured on 1M vendor rows this takes about a third less time than staging the stream
         # in a temporary table first; the deletes never leave this transaction.
         t = self.table
-        reader = as_reader(batches, (*t.fields, ROW_NUMBER))
-        columns = self._map_columns(reader.schema)
-        self.con.register(self.stream_name, reader)
+        stream = _GuardedStream(as_reader(batches, (*t.fields, ROW_NUMBER)))
+        columns = self._map_columns(stream.reader.schema)
+        self.con.register(self.stream_name, stream.reader)
         lineage = [
             quote_literal(run_id), quote_literal(batch_id), "CAST(? AS TIMESTAMPTZ)",
             quote_literal(self.source_file), f"TRY_CAST({ROW_NUMBER} AS BIGINT)",
             str(self.load_id),
         ]  # fmt: skip
-        stream_rows = count(
-            self.con,
-            f"INSERT INTO {t.raw} ({quoted_list(t.columns)}) "
-            f"SELECT {self._cast_sql(columns)}, {', '.join(lineage)} FROM {self.stream_name}",
-            [extracted_at],
-        )
+        try:
+            stream_rows = count(
+                self.con,
+                f"INSERT INTO {t.raw} ({quoted_list(t.columns)}) "
+                f"SELECT {self._cast_sql(columns)}, {', '.join(lineage)} FROM {self.stream_name}",
+                [extracted_at],
+            )
+        except duckdb.Error:
+            if stream.error is not None:
+                # DuckDB wraps an error of the stream in its own, traceback and all: hand on the
+                # stream's error (a damaged package, say), which names the file and the problem.
+                raise stream.error from None
+            raise
         bad = _bad_rows_table(bad_rows)
         self.con.register(self.bad_name, bad)
         self._check_row_numbers()
@@ -342,6 +349,21 @@ class _Landing:
             raise self.error(f"{rows[0][1]} row(s) have no usable {ROW_NUMBER}")
         shown = ", ".join(f"{n} ({c} times)" for n, c in rows)
         raise self.error(f"row numbers used more than once: {shown}")
+
+
+class _GuardedStream:
+    """A record batch stream that remembers the error its source raised, if any."""
+
+    def __init__(self, source: pa.RecordBatchReader) -> None:
+        self.error: BaseException | None = None
+        self.reader = pa.RecordBatchReader.from_batches(source.schema, self._batches(source))
+
+    def _batches(self, source: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from source
+        except BaseException as exc:
+            self.error = exc
+            raise
 
 
 def as_reader(batches: Batches, empty_columns: Sequence[str]) -> pa.RecordBatchReader:
