@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ROW_NUMBER = "_row_number"
 CHUNK = 4 << 20
+MAX_BLOCK = 256 << 20  # the largest row a data file may hold
 REPLACEMENT = "\ufffd"
 
 
@@ -166,13 +167,19 @@ class _Transcoder:
         return True
 
     def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes, fewer only at the end of the data: the parser takes what one
+        read returns as its block, so a short read would shrink the largest row it can hold."""
         if not self._fill():
             return b""
         if size is None or size < 0:
             size = len(self._chunk) - self._pos
-        out = self._chunk[self._pos : self._pos + size]
-        self._pos += len(out)
-        return out
+        parts = []
+        while size > 0 and self._fill():
+            out = self._chunk[self._pos : self._pos + size]
+            self._pos += len(out)
+            size -= len(out)
+            parts.append(out)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def readline(self) -> bytes:
         """The first line (the header); the rest stays buffered for the parser."""
@@ -256,11 +263,12 @@ def open_csv_stream(
         return "skip"
 
     wanted = [internal[present[n]] for n in output if n in present]
-    try:
-        reader = pacsv.open_csv(
-            source,
+
+    def parse(stream: _Transcoder, block: int) -> pacsv.CSVStreamingReader:
+        return pacsv.open_csv(
+            stream,
             read_options=pacsv.ReadOptions(
-                column_names=internal, use_threads=False, block_size=block_size
+                column_names=internal, use_threads=False, block_size=block
             ),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=invalid_row
@@ -272,16 +280,29 @@ def open_csv_stream(
                 check_utf8=False,
             ),
         )
+
+    def reopen(block: int) -> tuple[_Transcoder, pacsv.CSVStreamingReader]:
+        again = _Transcoder(open_raw, encoding, CHUNK)
+        try:
+            again.readline()  # the header, read above
+            return again, parse(again, block)
+        except BaseException:
+            again.close()
+            raise
+
+    try:
+        reader = parse(source, block_size)
     except (pa.ArrowInvalid, OSError) as exc:
         source.close()
         if "Empty CSV file" in str(exc):
             return pa.RecordBatchReader.from_batches(_schema(output), iter(()))
         raise PackageFormatError(package, f"CSV not readable: {exc}", entry=entry) from exc
     schema = _schema(output)
-    batches = _batches(
-        reader, source, bad, schema, output, present, internal, on_error, package, entry, label
-    )
-    return pa.RecordBatchReader.from_batches(schema, batches)
+    stream = _Stream(
+        reader, source, reopen, block_size, bad, schema, output, present, internal, on_error,
+        package, entry, label,
+    )  # fmt: skip
+    return pa.RecordBatchReader.from_batches(schema, stream.batches())
 
 
 def _schema(output: list[str]) -> pa.Schema:
@@ -289,71 +310,127 @@ def _schema(output: list[str]) -> pa.Schema:
     return pa.schema([*fields, pa.field(ROW_NUMBER, pa.int64(), nullable=False)])
 
 
-def _batches(
-    reader: pacsv.CSVStreamingReader,
-    source: _Transcoder,
-    bad: deque[RowError],
-    schema: pa.Schema,
-    output: list[str],
-    present: dict[str, int],
-    internal: list[str],
-    on_error: Callable[[RowError], None] | None,
-    package: str,
-    entry: str,
-    label: str,
-) -> Iterator[pa.RecordBatch]:
-    def emit(error: RowError) -> None:
-        if on_error is None:
-            raise PackageFormatError(
-                package,
-                f"row {error.row_number}: {error.reason}: {error.raw_text[:200]!r}",
-                entry=entry,
-            )
-        on_error(error)
+class _Stream:
+    """The batches of one data file, numbered, with unreadable rows routed to ``on_error``.
 
-    next_row = 1
-    counting = _Counting()
-    try:
-        for batch in reader:
+    A row larger than the parser's block (a field of several megabytes) stops pyarrow's reader;
+    the file is then read again with a block four times larger, skipping the rows already handed
+    on, up to :data:`MAX_BLOCK`.
+    """
+
+    def __init__(
+        self,
+        reader: pacsv.CSVStreamingReader,
+        source: _Transcoder,
+        reopen: Callable[[int], tuple[_Transcoder, pacsv.CSVStreamingReader]],
+        block_size: int,
+        bad: deque[RowError],
+        schema: pa.Schema,
+        output: list[str],
+        present: dict[str, int],
+        internal: list[str],
+        on_error: Callable[[RowError], None] | None,
+        package: str,
+        entry: str,
+        label: str,
+    ) -> None:
+        self.reader, self.source, self.reopen, self.block = reader, source, reopen, block_size
+        self.bad, self.schema, self.output = bad, schema, output
+        self.present, self.internal, self.on_error = present, internal, on_error
+        self.package, self.entry, self.label = package, entry, label
+        self.next_row = 1  # the data row number the next row gets
+        self.parsed = 0  # rows pyarrow handed over so far (before routing undecodable ones)
+        self.replayed = 0  # rows before this number were handed on before a re-read
+
+    def emit(self, error: RowError) -> None:
+        if error.row_number < self.replayed:
+            return  # reported again by a re-read: it went to the error channel already
+        if self.on_error is None:
+            raise PackageFormatError(
+                self.package,
+                f"row {error.row_number}: {error.reason}: {error.raw_text[:200]!r}",
+                entry=self.entry,
+            )
+        self.on_error(error)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            while True:
+                try:
+                    yield from self._read()
+                    break
+                except pa.ArrowInvalid as exc:
+                    if "straddl" not in str(exc) or self.block >= MAX_BLOCK:
+                        raise
+                    self._read_again()
+            while self.bad:
+                self.emit(self.bad.popleft())
+            if self.source.error is not None:
+                raise PackageFormatError(
+                    self.package, f"data file is damaged ({self.source.error})", entry=self.entry
+                ) from self.source.error
+        except pa.ArrowInvalid as exc:
+            raise PackageFormatError(
+                self.package, f"CSV not readable near row {self.next_row}: {exc}", entry=self.entry
+            ) from exc
+        finally:
+            self.source.close()
+
+    def _read_again(self) -> None:
+        self.source.close()
+        self.block *= 4
+        log.info(
+            "%s [%s]: row %d is larger than the read block; reading again with %d MB blocks",
+            self.package, self.entry, self.next_row, self.block >> 20,
+        )  # fmt: skip
+        self.bad.clear()
+        self.replayed = self.next_row
+        self.source, self.reader = self.reopen(self.block)
+
+    def _read(self) -> Iterator[pa.RecordBatch]:
+        bad = self.bad
+        skip = self.parsed  # after a re-read: rows already handed on
+        counting = _Counting()
+        for batch in self.reader:
+            if skip:
+                dropped = min(skip, batch.num_rows)
+                skip -= dropped
+                batch = batch.slice(dropped)
+                if not batch.num_rows:
+                    continue
+            self.parsed += batch.num_rows
             count = batch.num_rows
             spans: list[tuple[int, int]] = []
             while count:
-                if bad and bad[0].row_number <= next_row:
-                    emit(bad.popleft())
-                    next_row += 1
+                if bad and bad[0].row_number < self.replayed:
+                    bad.popleft()
                     continue
-                stop = next_row + count
+                if bad and bad[0].row_number <= self.next_row:
+                    self.emit(bad.popleft())
+                    self.next_row += 1
+                    continue
+                stop = self.next_row + count
                 if bad and bad[0].row_number < stop:
                     stop = bad[0].row_number
-                spans.append((next_row, stop))
-                count -= stop - next_row
-                next_row = stop
+                spans.append((self.next_row, stop))
+                count -= stop - self.next_row
+                self.next_row = stop
             numbers = (
                 pa.concat_arrays([counting.span(a, b) for a, b in spans])
                 if spans
                 else pa.array([], pa.int64())
             )
-            if source.decode_errors:
-                batch, numbers = _route_undecodable(batch, numbers, emit, label, entry)
+            if self.source.decode_errors:
+                batch, numbers = _route_undecodable(
+                    batch, numbers, self.emit, self.label, self.entry
+                )
             arrays = [
-                batch.column(internal[present[name]])
-                if name in present
+                batch.column(self.internal[self.present[name]])
+                if name in self.present
                 else pa.nulls(batch.num_rows, pa.string())
-                for name in output
+                for name in self.output
             ]
-            yield pa.RecordBatch.from_arrays([*arrays, numbers], schema=schema)
-        while bad:
-            emit(bad.popleft())
-        if source.error is not None:
-            raise PackageFormatError(
-                package, f"data file is damaged ({source.error})", entry=entry
-            ) from source.error
-    except pa.ArrowInvalid as exc:
-        raise PackageFormatError(
-            package, f"CSV not readable near row {next_row}: {exc}", entry=entry
-        ) from exc
-    finally:
-        source.close()
+            yield pa.RecordBatch.from_arrays([*arrays, numbers], schema=self.schema)
 
 
 class _Counting:
