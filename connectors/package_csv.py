@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -213,8 +213,13 @@ def open_csv_stream(
     encoding: str,
     on_error: Callable[[RowError], None] | None,
     block_size: int = CHUNK,
+    required: Mapping[str, str] | None = None,
 ) -> pa.RecordBatchReader:
-    """A record batch reader over one CSV data file; see the module docstring."""
+    """A record batch reader over one CSV data file; see the module docstring.
+
+    ``required`` maps output names the header must hold to the column name to show when one
+    is missing (keys, columns the manifest maps): without them the file cannot be landed.
+    """
     source = _Transcoder(open_raw, encoding, CHUNK)
     try:
         header_line = source.readline().decode("utf-8").strip("\r\n")
@@ -226,7 +231,16 @@ def open_csv_stream(
     if not header_line.strip():
         source.close()
         raise PackageFormatError(package, "the data file is empty (no header row)", entry=entry)
-    header = next(csv.reader(io.StringIO(header_line)))
+    try:
+        if "\x00" in header_line:
+            raise ValueError(
+                "the header row holds NUL characters: the file is not in the encoding its "
+                "format says (CSV-Unicode is UTF-16 LE with a byte order mark)"
+            )
+        header = next(csv.reader(io.StringIO(header_line)))
+    except (csv.Error, ValueError) as exc:
+        source.close()
+        raise PackageFormatError(package, f"unreadable header row: {exc}", entry=entry) from None
     names = [columns(h) for h in header]
     present: dict[str, int] = {}
     for position, name in enumerate(names):
@@ -241,6 +255,19 @@ def open_csv_stream(
     unknown = [h for h, n in zip(header, names, strict=True) if n is None]
     if unknown:
         log.warning("%s [%s]: columns not in the catalog are not read: %s", package, entry, unknown)
+    if order is not None and not present:
+        source.close()
+        raise PackageFormatError(
+            package,
+            f"no column of the header is a field of '{label}' (header: {header_line[:200]!r})",
+            entry=entry,
+        )
+    absent = [shown for name, shown in (required or {}).items() if name not in present]
+    if absent:
+        source.close()
+        raise PackageFormatError(
+            package, f"column(s) {', '.join(absent)} missing from the header", entry=entry
+        )
     output = order if order is not None else list(present)
     missing = [n for n in output if n not in present]
     if missing:

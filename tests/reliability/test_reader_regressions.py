@@ -5,9 +5,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from connectors import catalog
+from connectors.errors import PackageFormatError
 from connectors.package import PackageReader, RowError
 from connectors.package_writer import PackageWriter
+from tests.corpus.pkgkit import columns_of, csv_text, package, unicode_bytes
 
 CONTRACTS = catalog.entity("CLMIntegrationContracts")
 
@@ -32,3 +36,42 @@ def test_a_row_larger_than_the_read_block_is_read_whole(tmp_path: Path) -> None:
     assert errors == []
     assert table.column("_row_number").to_pylist() == [1, 2, 3]
     assert table.column("ContractName").to_pylist() == ["one", huge, "three"]
+
+
+def _package(tmp_path: Path, data: bytes, mapped: list[str]) -> Path:
+    return package(
+        tmp_path / "p.zip",
+        {"c.csv": (CONTRACTS, data)},
+        columns={"c.csv": mapped},
+    )
+
+
+def _open(path: Path) -> None:
+    with PackageReader(path) as reader:
+        reader.open_csv(CONTRACTS.label, on_error=lambda e: None).read_all()
+
+
+def test_a_header_in_the_wrong_encoding_is_refused_naming_the_file(tmp_path: Path) -> None:
+    header = columns_of(CONTRACTS)
+    data = csv_text(header, [["usmf", "C0000001"] + [""] * 15]).encode("utf-16-be")
+    with pytest.raises(PackageFormatError, match=r"\[c\.csv\]: unreadable header row: .*encoding"):
+        _open(_package(tmp_path, data, header))
+
+
+def test_a_missing_key_column_is_refused_rather_than_every_row_quarantined(
+    tmp_path: Path,
+) -> None:
+    header = [c for c in columns_of(CONTRACTS) if c != "CONTRACTID"]
+    data = unicode_bytes(csv_text(header, [["usmf"] + [""] * 15]))
+    with pytest.raises(PackageFormatError, match=r"column\(s\) CONTRACTID missing"):
+        _open(_package(tmp_path, data, header))
+
+
+def test_a_column_the_manifest_maps_but_the_file_lacks_is_refused(tmp_path: Path) -> None:
+    """A broken file, not a field left out of the data project: landing it would make every
+    contract name look empty."""
+    full = columns_of(CONTRACTS)
+    header = [c for c in full if c != "CONTRACTNAME"]
+    data = unicode_bytes(csv_text(header, [["usmf", "C0000001"] + [""] * 14]))
+    with pytest.raises(PackageFormatError, match=r"CONTRACTNAME missing from the header"):
+        _open(_package(tmp_path, data, full))
