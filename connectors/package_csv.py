@@ -68,6 +68,7 @@ class _Transcoder:
         self._pos = 0
         self._eof = False
         self.decode_errors = 0
+        self.nul_chunks = 0  # chunks holding a NUL character (never text in a CSV file)
         self.error: BaseException | None = None
         self.closed = False
         # Inflating (zlib lets go of the GIL) and transcoding run in threads of their own, so
@@ -137,6 +138,8 @@ class _Transcoder:
                     decoder.errors = "replace"
                     text = decoder.decode(raw, final)
                     decoder.errors = "strict"
+                if "\x00" in text:
+                    self.nul_chunks += 1
                 if text and not self._put(text.encode("utf-8"), self._queue):
                     return
                 if final:
@@ -447,8 +450,8 @@ class _Stream:
                 if spans
                 else pa.array([], pa.int64())
             )
-            if self.source.decode_errors:
-                batch, numbers = _route_undecodable(
+            if self.source.decode_errors or self.source.nul_chunks:
+                batch, numbers = _route_unreadable(
                     batch, numbers, self.emit, self.label, self.entry
                 )
             arrays = [
@@ -474,25 +477,39 @@ class _Counting:
         return pc.add(self._base.slice(0, size), pa.scalar(start, pa.int64()))
 
 
-def _route_undecodable(
+UNREADABLE = (
+    (REPLACEMENT, "text not valid in the file's encoding"),
+    ("\x00", "a NUL character in the text"),
+)
+
+
+def _route_unreadable(
     batch: pa.RecordBatch,
     numbers: pa.Array,
     emit: Callable[[RowError], None],
     label: str,
     entry: str,
 ) -> tuple[pa.RecordBatch, pa.Array]:
-    """Take out rows holding U+FFFD (bytes that were not text) and report them."""
-    mask = None
-    for column in batch.columns:
-        hit = pc.match_substring(column, REPLACEMENT)
-        mask = hit if mask is None else pc.or_(mask, hit)
-    if mask is None or not pc.any(mask).as_py():
+    """Take out rows holding U+FFFD (bytes that were not text) or a NUL character and report
+    them, each with what was wrong."""
+    masks = []
+    for needle, _ in UNREADABLE:
+        mask = None
+        for column in batch.columns:
+            hit = pc.match_substring(column, needle)
+            mask = hit if mask is None else pc.or_(mask, hit)
+        masks.append(mask if mask is not None else pa.array([False] * batch.num_rows))
+    either = pc.or_(masks[0], masks[1])
+    if not pc.any(either).as_py():
         return batch, numbers
-    rows = batch.filter(mask)
-    hit_numbers = numbers.filter(mask).to_pylist()
-    for position, number in enumerate(hit_numbers):
+    rows = batch.filter(either)
+    hits = [m.filter(either).to_pylist() for m in masks]
+    for position, number in enumerate(numbers.filter(either).to_pylist()):
         values = [str(rows.column(i)[position].as_py() or "") for i in range(rows.num_columns)]
         text = ",".join('"' + v.replace('"', '""') + '"' for v in values)
-        emit(RowError(label, entry, number, "text not valid in the file's encoding", text))
-    keep = pc.invert(mask)
+        reason = "; ".join(
+            why for (_, why), hit in zip(UNREADABLE, hits, strict=True) if hit[position]
+        )
+        emit(RowError(label, entry, number, reason, text))
+    keep = pc.invert(either)
     return batch.filter(keep), numbers.filter(keep)

@@ -62,6 +62,8 @@ def _problem(obj: catalog.ClmObject, item: object) -> str | None:
                 return f"{spec.name}: expected an object, found {_shown(value)}"
         elif isinstance(value, dict | list):
             return f"{spec.name}: expected a {spec.type} value, found {_shown(value)}"
+        elif isinstance(value, str) and "\x00" in value:
+            return f"{spec.name}: a NUL character in the text"
     return None
 
 

@@ -11,6 +11,7 @@ from connectors import catalog
 from connectors.errors import PackageFormatError
 from connectors.package import PackageReader, RowError
 from connectors.package_writer import PackageWriter
+from flows.steps.extract_clm import RowBuilder
 from tests.corpus.pkgkit import columns_of, csv_text, package, unicode_bytes
 
 CONTRACTS = catalog.entity("CLMIntegrationContracts")
@@ -75,3 +76,37 @@ def test_a_column_the_manifest_maps_but_the_file_lacks_is_refused(tmp_path: Path
     data = unicode_bytes(csv_text(header, [["usmf", "C0000001"] + [""] * 14]))
     with pytest.raises(PackageFormatError, match=r"CONTRACTNAME missing from the header"):
         _open(_package(tmp_path, data, full))
+
+
+def test_a_row_with_a_nul_character_goes_to_the_error_channel(tmp_path: Path) -> None:
+    """NUL is never text in a data file (SCM writes none): the row is reported, not landed
+    with a NUL inside a key or a name."""
+    header = columns_of(CONTRACTS)
+    rows = [
+        ["usmf", "C0000001", *[""] * 15],
+        ["usmf", "C\x000000002", *[""] * 15],
+        ["usmf", "C0000003", "", "", "", "a\x00b", *[""] * 11],
+        ["usmf", "C0000004", *[""] * 15],
+    ]
+    path = _package(tmp_path, unicode_bytes(csv_text(header, rows)), header)
+    errors: list[RowError] = []
+    with PackageReader(path) as reader:
+        table = reader.open_csv(CONTRACTS.label, on_error=errors.append).read_all()
+    assert table.column("ContractId").to_pylist() == ["C0000001", "C0000004"]
+    assert [(e.row_number, e.reason) for e in errors] == [
+        (2, "a NUL character in the text"),
+        (3, "a NUL character in the text"),
+    ]
+
+
+def test_a_clm_object_with_a_nul_character_is_refused() -> None:
+    """JSON may carry ``\\u0000``; no CLM field holds it as text, so the object is quarantined."""
+    builder = RowBuilder(catalog.clm_object("contract"))
+    item = {
+        "id": "K-0000001", "title": "a\x00b", "contract_type": "Purchase", "status": "Draft",
+        "counterparty_id": "CPTY-0000001", "business_unit": "NA", "updated_at": "2025-01-01",
+    }  # fmt: skip
+    builder.add(1, item)
+    assert [(b.row_number, b.reason) for b in builder.bad] == [
+        (1, "title: a NUL character in the text")
+    ]
