@@ -262,6 +262,7 @@ class _Landing:
             f"FROM (SELECT *, {typecheck.problems_sql(t)} AS _reason FROM {t.raw} "
             f"WHERE _load_id = {self.load_id}) WHERE _reason IS NOT NULL"
         )
+        self._flag_conflicting_keys(raw_json)
         common = [
             run_id, t.source, t.name, legal_entity, batch_id, self.source_file, state.utcnow(),
             self.load_id,
@@ -335,6 +336,44 @@ class _Landing:
             for f in self.table.fields
         ]
         return ", ".join(parts)
+
+    def _flag_conflicting_keys(self, raw_json: str) -> None:
+        """Rows of this landing that share a key but differ: which one is right cannot be told,
+        so all of them go to the quarantine (exact copies land; the current state keeps one).
+        A CLM object may come twice as two versions: its ``updated_at`` is part of the key."""
+        t = self.table
+        group = [t.key_expr(k) for k in t.keys]
+        names = list(t.keys)
+        if t.source == "clm" and "updated_at" in t.fields:
+            group.append(quote_ident("updated_at"))
+            names.append("updated_at")
+        aliases = [f"_k{i}" for i in range(len(group))]
+        keyed = ", ".join(f"{g} AS {a}" for g, a in zip(group, aliases, strict=True))
+        valid = (
+            f"_load_id = {self.load_id} "
+            f"AND {ROW_NUMBER} NOT IN (SELECT row_number FROM {self.failed})"
+        )
+        # Only key columns are read for the common case, a landing without repeated keys.
+        repeated = self.con.execute(
+            f"SELECT {', '.join(aliases)} FROM (SELECT {keyed} FROM {t.raw} WHERE {valid}) "
+            "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        ).fetchall()
+        if not repeated:
+            return
+        shown = quote_literal(f"duplicate key ({', '.join(names)}) = (")
+        values = " || ', ' || ".join(f"coalesce(c.{a}, '')" for a in aliases)
+        joined = " AND ".join(f"m.{a} IS NOT DISTINCT FROM c.{a}" for a in aliases)
+        self.con.execute(
+            f"INSERT INTO {self.failed} "
+            f"WITH mine AS (SELECT *, {keyed} FROM {t.raw} WHERE {valid}), "
+            f"clashing AS (SELECT {', '.join(aliases)}, list({ROW_NUMBER} ORDER BY {ROW_NUMBER}) "
+            f"AS numbers FROM mine GROUP BY ALL "
+            f"HAVING count(DISTINCT hash({quoted_list(t.fields)})) > 1) "
+            f"SELECT m.{ROW_NUMBER}, {shown} || {values} || '): rows ' || "
+            "array_to_string(c.numbers[1:5], ', ') || CASE WHEN len(c.numbers) > 5 THEN ', ...' "
+            "ELSE '' END || ' differ', "
+            f"CAST(json_object({raw_json}) AS VARCHAR) FROM mine m JOIN clashing c ON {joined}"
+        )
 
     def _check_row_numbers(self) -> None:
         rows = self.con.execute(
