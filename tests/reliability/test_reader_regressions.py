@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
+import hashlib
+import json
 import random
 from pathlib import Path
 
 import pytest
 
 from connectors import catalog
-from connectors.errors import PackageFormatError
+from connectors.clm import read_export
+from connectors.errors import ClmExportError, PackageFormatError
 from connectors.package import PackageReader, RowError
 from connectors.package_writer import PackageWriter
-from flows.steps.extract_clm import RowBuilder
+from flows.steps.extract_clm import RowBuilder, _lines
 from tests.corpus.pkgkit import columns_of, csv_text, package, unicode_bytes
 
 CONTRACTS = catalog.entity("CLMIntegrationContracts")
@@ -110,3 +114,36 @@ def test_a_clm_object_with_a_nul_character_is_refused() -> None:
     assert [(b.row_number, b.reason) for b in builder.bad] == [
         (1, "title: a NUL character in the text")
     ]
+
+
+def _export(folder: Path, data: bytes) -> Path:
+    folder.mkdir()
+    (folder / "contracts.jsonl").write_bytes(data)
+    entry = {"object": "contract", "file": "contracts.jsonl", "rows": 2,
+             "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps({"export_id": "x", "files": [entry]}))
+    return folder
+
+
+LINES = '{"id": "K-1"}\n{"id": "K-2"}\n'
+
+
+def test_a_clm_export_file_in_utf16_is_refused_saying_so(tmp_path: Path) -> None:
+    """Its line count cannot be checked (it read '3 rows, the manifest says 2' before)."""
+    with pytest.raises(ClmExportError, match=r"contracts\.jsonl: is UTF-16 text"):
+        read_export(_export(tmp_path / "e", LINES.encode("utf-16")))
+
+
+def test_a_clm_export_file_with_a_utf8_byte_order_mark_lands_its_first_row(tmp_path: Path) -> None:
+    """Windows tools write UTF-8 with a byte order mark; the first object was refused as 'not
+    valid JSON' because of it."""
+    item = {
+        "id": "K-1", "contract_type": "Purchase", "status": "Draft",
+        "counterparty_id": "CPTY-1", "business_unit": "NA", "updated_at": "2025-01-01",
+    }  # fmt: skip
+    text = "".join(json.dumps({**item, "id": f"K-{n}"}) + "\n" for n in (1, 2))
+    path = _export(tmp_path / "e", codecs.BOM_UTF8 + text.encode()) / "contracts.jsonl"
+    builder = RowBuilder(catalog.clm_object("contract"))
+    batches = list(_lines(builder, path))
+    assert builder.bad == []
+    assert [i for b in batches for i in b.column("id").to_pylist()] == ["K-1", "K-2"]
