@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from connectors.errors import ClmSyncError, ConfigError
@@ -106,9 +107,9 @@ def main() -> None:
     except ClmSyncError as exc:
         if _state["debug"]:
             err_console.print_exception()
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         if exc.hint:
-            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}", highlight=False)
+            err_console.print(f"[yellow]hint:[/yellow] {escape(exc.hint)}", highlight=False)
         sys.exit(exit_code_for(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
