@@ -17,6 +17,8 @@ from connectors.errors import ClmSyncError, ConfigError
 from flows.commands import emulator as emulator_commands
 from flows.commands import extract as extract_commands
 from flows.commands import models as models_commands
+from flows.commands import push as push_commands
+from flows.commands import run as run_commands
 from flows.settings import load_settings
 
 app = typer.Typer(
@@ -30,6 +32,8 @@ config_app = typer.Typer(help="Inspect and validate the settings.", no_args_is_h
 app.add_typer(config_app, name="config")
 app.add_typer(models_commands.app, name="models")
 app.add_typer(emulator_commands.app, name="emulator")
+app.add_typer(push_commands.app)
+app.add_typer(run_commands.app)
 app.add_typer(extract_commands.app)
 
 console = Console()
@@ -107,9 +111,13 @@ def main() -> None:
     except ClmSyncError as exc:
         if _state["debug"]:
             err_console.print_exception()
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        err_console.print(
+            f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         if exc.hint:
-            err_console.print(f"[yellow]hint:[/yellow] {escape(exc.hint)}", highlight=False)
+            err_console.print(
+                f"[yellow]hint:[/yellow] {escape(exc.hint)}", highlight=False, soft_wrap=True
+            )
         sys.exit(exit_code_for(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
