@@ -10,6 +10,7 @@ The API other parts call (keyword arguments after ``*``; stable)::
         -> ExtractReport          # CLM only (API or export folders, as the settings say)
     land_package_file(con, path, *, run_id, legal_entity=None) -> ExtractReport
     extract_complete(con, run_id) -> bool      # may later steps use this run's data?
+    (land_package_file lives in flows.steps.extract_file and is re-exported here)
     bootstrap_projects(settings, odata, ...)   -> ProjectReport   (flows.steps.bootstrap)
 
 ``clients`` comes from :func:`flows.clients.build_clients`, ``con`` from
@@ -29,23 +30,21 @@ but the run's ``extract`` step in ``ops.runs`` is then recorded as failed, and
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import duckdb
 
 from connectors import catalog
-from connectors.errors import ClmSyncError, ConfigError, PackageFormatError
-from connectors.package import PackageReader, RowError
+from connectors.errors import ConfigError
 from flows.clients import Clients
 from flows.settings import Settings
 from flows.steps import extract_odata
 from flows.steps.bootstrap import ProjectReport, bootstrap_projects, package_entities
 from flows.steps.extract_clm import extract_clm_api, extract_clm_exports
+from flows.steps.extract_file import first_error, land_package_file, summary
 from flows.steps.extract_odata import extract_reference, snapshot_due, snapshot_from_landing
 from flows.steps.extract_scm import extract_project
 from flows.steps.extract_types import (
@@ -58,7 +57,7 @@ from flows.steps.extract_types import (
     parallel_map,
     run_units,
 )
-from warehouse import current, landing, relations, state
+from warehouse import current, relations, state
 
 Runner = Callable[[Sequence[Unit], int], list[EntityResult]]
 
@@ -75,6 +74,7 @@ __all__ = [
     "finish",
     "land_package_file",
     "plan_extract",
+    "summary",
 ]
 
 
@@ -242,7 +242,7 @@ def extract_all(
             report.packages = sorted({r.package for r in report.results if r.package})
             step.rows = report.total("landed")
             step.detail.update(summary(report))
-            failure = _first_error(report)
+            failure = first_error(report)
             if failure is not None:
                 raise failure  # recorded as the step's error; the report carries the rest
     except BaseException as exc:
@@ -269,27 +269,6 @@ def _bootstrap(ctx: ExtractContext, plan: ExtractPlan, report: ExtractReport) ->
     report.project_changes = [str(c) for c in projects.changes]
     ctx.added_entities = projects.added_entities
     return plan
-
-
-def _first_error(report: ExtractReport) -> BaseException | None:
-    for result in report.failures:
-        if result.exception is not None:
-            return result.exception
-    errors = [f"{s.entity} ({s.legal_entity}): {s.error}" for s in report.snapshots if s.error]
-    return ClmSyncError("key snapshot failed: " + "; ".join(errors)) if errors else None
-
-
-def summary(report: ExtractReport) -> dict[str, object]:
-    """Counts for ``ops.runs`` and logs."""
-    return {
-        "extracted": report.total("extracted"),
-        "landed": report.total("landed"),
-        "quarantined": report.total("quarantined"),
-        "failed": [f"{r.entity}/{r.legal_entity or '-'}: {r.error}" for r in report.failures],
-        "tombstoned": sum(s.tombstoned for s in report.snapshots),
-        "revived": sum(s.revived for s in report.snapshots),
-        "project_changes": report.project_changes,
-    }
 
 
 def extract_scm(
@@ -339,69 +318,3 @@ def extract_complete(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     ).fetchall()
     steps, bad = rows[0]
     return bool(steps) and not bad
-
-
-# --- a package file by hand ------------------------------------------------------------------
-
-
-def file_checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def land_package_file(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    *,
-    run_id: str,
-    legal_entity: str | None = None,
-) -> ExtractReport:
-    """Land a package downloaded by hand (e.g. from SCM's Data management workspace).
-
-    The same reader, checks, quarantine and lineage as an exported package; the execution id is
-    ``file-sha256:<checksum of the zip>``, so landing the same file again (under any name)
-    changes nothing. Watermarks do not move: a file is not part of change tracking.
-    """
-    begin = time.perf_counter()
-    report = ExtractReport(run_id)
-    execution_id = f"file-sha256:{file_checksum(path)}"
-    le = legal_entity.lower() if legal_entity else None
-    with state.step(con, run_id, "land_package", entity=Path(path).name, legal_entity=le) as step:
-        with PackageReader(Path(path)) as reader:
-            for item in reader.entities():
-                result = EntityResult("scm", item.label, le, "package_file", batch_id=execution_id)
-                report.results.append(result)
-                if item.entity is None or item.entity.direction == "control":
-                    result.fail(
-                        PackageFormatError(
-                            Path(path).name, f"entity '{item.label}' is not one clmsync lands"
-                        )
-                    )
-                    continue
-                result.entity = item.entity.name
-                result.legal_entity = le if item.entity.company_specific else None
-                errors: list[RowError] = []
-                try:
-                    landed = landing.land_scm(
-                        con, item.entity, reader.open_csv(item.label, on_error=errors.append),
-                        run_id=run_id, execution_id=execution_id, source_file=item.file,
-                        legal_entity=result.legal_entity, bad_rows=errors,
-                    )  # fmt: skip
-                except Exception as exc:
-                    result.fail(exc)
-                    continue
-                result.extracted, result.landed = landed.rows_in, landed.landed
-                result.quarantined, result.load_id = landed.quarantined, landed.load_id
-                result.status = "unchanged" if landed.skipped else "succeeded"
-        for done in current.refresh_all(con, run_id=run_id):
-            report.refreshed[done.relation] = done.applied
-        step.rows = report.total("landed")
-        step.detail.update(summary(report), execution_id=execution_id)
-        failure = _first_error(report)
-        if failure is not None:
-            step.status = "failed"
-    report.seconds = time.perf_counter() - begin
-    return report
