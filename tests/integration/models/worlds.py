@@ -21,7 +21,7 @@ from warehouse import db, runner, state
 from warehouse.runner import DEFAULT_MODELS_DIR, DEFAULT_SEEDS_DIR, Project
 
 # Executions finish at once in tests; the pipeline still polls and downloads like against SCM.
-FAST = {
+FAST: dict[str, Any] = {
     "execution_queue_seconds": 0.0,
     "execution_fixed_seconds": 0.0,
     "execution_row_seconds": 0.0,

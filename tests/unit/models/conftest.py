@@ -100,5 +100,3 @@ def counterparty(cid: str, name: str, **fields: str | None) -> dict[str, str | N
     }  # fmt: skip
     row.update(fields)
     return row
-
-

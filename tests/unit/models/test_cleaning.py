@@ -100,8 +100,19 @@ def test_nfd_whitespace_and_case_are_not_stale_master_data(wh: Warehouse) -> Non
 
 
 def test_seed_lookups_ignore_case_and_spacing(wh: Warehouse) -> None:
-    wh.scm("VendorsV2", [vendor("gbsi", "GB-V0000001", "Hughes Ltd", CurrencyCode="GBP",
-                                AddressCountryRegionId="GBR", AddressZipCode="SW1E 5JL")])
+    wh.scm(
+        "VendorsV2",
+        [
+            vendor(
+                "gbsi",
+                "GB-V0000001",
+                "Hughes Ltd",
+                CurrencyCode="GBP",
+                AddressCountryRegionId="GBR",
+                AddressZipCode="SW1E 5JL",
+            )
+        ],
+    )
     wh.clm(
         "counterparty",
         [counterparty("CPTY-1", "Hughes Ltd", vendor_account="GB-V0000001",
@@ -109,9 +120,9 @@ def test_seed_lookups_ignore_case_and_spacing(wh: Warehouse) -> None:
                       payment_terms="NET 30   DAYS", zip="sw1e 5jl")],
     )  # fmt: skip
     wh.build("+int_counterparty_master_data_diffs")
-    assert wh.rows(
-        "SELECT legal_entity, link_status FROM intermediate.int_counterparty_links"
-    ) == [("gbsi", "linked")]
+    assert wh.rows("SELECT legal_entity, link_status FROM intermediate.int_counterparty_links") == [
+        ("gbsi", "linked")
+    ]
     assert wh.rows("SELECT * FROM intermediate.int_counterparty_master_data_diffs") == []
     # A code no seed knows is stale, and SCM's value goes out in the CLM's preferred code.
     wh.clm("counterparty", [counterparty("CPTY-1", "Hughes Ltd", vendor_account="GB-V0000001",
@@ -120,7 +131,8 @@ def test_seed_lookups_ignore_case_and_spacing(wh: Warehouse) -> None:
                                          zip="SW1E 5JL")])  # fmt: skip
     wh.build("+int_counterparty_master_data_diffs")
     assert wh.rows(
-        "SELECT field, clm_value, value_to_send FROM intermediate.int_counterparty_master_data_diffs"
+        "SELECT field, clm_value, value_to_send "
+        "FROM intermediate.int_counterparty_master_data_diffs"
     ) == [("CurrencyCode", "Pound", "GBP")]
 
 

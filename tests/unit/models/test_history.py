@@ -3,6 +3,8 @@ that is gone is resolved in that run, one that comes back opens again."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.unit.models.conftest import Warehouse, counterparty, vendor
 
 SCM_CONTRACT = {
@@ -20,7 +22,7 @@ def _clm_contract(effective: str, status: str) -> dict[str, str | None]:
     }  # fmt: skip
 
 
-def _history(wh: Warehouse) -> dict[str, tuple[object, ...]]:
+def _history(wh: Warehouse) -> dict[str, tuple[Any, ...]]:
     rows = wh.rows(
         "SELECT field, first_seen_at, last_seen_at, resolved_at, times_reopened "
         "FROM reports.rpt_mismatch_history"

@@ -71,9 +71,9 @@ def test_an_unsure_best_candidate_goes_to_review(wh: Warehouse) -> None:
         "SELECT link_status, vendor_account, candidate_vendor_account IS NOT NULL "
         "FROM intermediate.int_counterparty_links"
     ) == [("review", None, True)]
-    assert wh.rows(
-        "SELECT kind, needs_review FROM reports.rpt_unlinked_counterparties"
-    ) == [("counterparty_unlinked", True)]
+    assert wh.rows("SELECT kind, needs_review FROM reports.rpt_unlinked_counterparties") == [
+        ("counterparty_unlinked", True)
+    ]
 
 
 def test_tax_id_links_on_letters_and_digits_when_one_vendor_has_it(wh: Warehouse) -> None:
