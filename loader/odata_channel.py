@@ -25,7 +25,7 @@ import duckdb
 
 from connectors import catalog
 from connectors.batch import NOT_APPLIED, OperationResult
-from connectors.errors import ClmSyncError, ODataUnavailable, RetryDeadlineExceeded
+from connectors.errors import ODataRequestError, ODataUnavailable, RetryDeadlineExceeded
 from connectors.http import WRITE_EXCEPTION
 from connectors.odata import ODataClient
 from loader import bodies, ledger, readback
@@ -151,6 +151,17 @@ def push(
             again = resolve_sent(con, odata, run_id, sent)
             queue.extendleft(reversed(again))
             continue
+        except ODataRequestError as exc:
+            # SCM refused the request as a whole (a 4xx on the $batch itself): nothing in it
+            # was applied, and sending it again would be refused the same way.
+            log.warning("%s: $batch %s refused: %s", entity.name, batch_id, exc)
+            ledger.record(
+                con, run_id,
+                [Outcome(r.seq, "failed", reason=f"SCM refused the $batch (HTTP {exc.status})",
+                         http_status=exc.status, scm_message=exc.server_message) for r in sent],
+            )  # fmt: skip
+            group.failed += len(sent)
+            continue
         lost = 0
         outcomes, retry = _outcomes(entity, changesets, results, attempts, options, group)
         ledger.record(con, run_id, outcomes)
@@ -268,8 +279,3 @@ def _outcomes(
                     Outcome(row.seq, "pending", http_status=result.status, scm_message=result.error)
                 )
     return outcomes, retry  # fmt: skip
-
-
-def failure_message(exc: ClmSyncError) -> str:
-    """How an exception that stopped a push reads in the ledger."""
-    return f"{type(exc).__name__}: {exc}"

@@ -5,7 +5,8 @@ entity, legal entity, action, keys (the natural key for a create), the fields be
 the channel and batch, and an idempotency key derived from the change itself (a hash of target,
 entity, legal entity, record key, action, keys, payload and before), so the same change planned
 again by a later run is recognised. Rows are ordered by the catalog's ``level`` (contracts,
-agreements, lines; the CLM feed last), then creates, updates, closes.
+agreements, lines; the CLM feed last), then creates (grouped by the fields they set), updates,
+closes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from connectors.errors import PlanError
 from loader import validate
 from loader.model import CLM_LEVEL, PlanGroup, PlanRow, PlanSummary, Route, RouteDecision
 from loader.route import Routable, decide
-from loader.schema import LEDGER, PLAN, ensure_tables
+from loader.schema import LEDGER, PLAN, PLANS, ensure_tables
 from warehouse.db import relation_exists, transaction
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,21 @@ def _identity(row: dict[str, Any]) -> str:
     return "|".join(str(merged.get(f, "")).lower() for f in fields)
 
 
+def _order(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Dependencies first; creates grouped by the fields they set, the way package batches are
+    cut, so SCM numbers new records in the same order whichever channel carries them."""
+    fields = sorted(row["payload"]) if row["action"] == "create" and isinstance(
+        row["payload"], dict) else []  # fmt: skip
+    return (
+        row["level"],
+        _ACTION_RANK.get(row["action"], 9),
+        row["legal_entity"] or "",
+        fields,
+        row["record_key"],
+        str(row["delta_id"] or ""),
+    )
+
+
 def make_plan(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -186,8 +202,8 @@ def make_plan(
     """Plan the run's push from ``deltas.*`` (once per run: an existing plan is returned as it is
     unless ``replace``, which is refused once any of its rows was sent)."""
     ensure_tables(con)
-    exists = con.execute(f"SELECT count(*) FROM {PLAN} WHERE run_id = ?", [run_id]).fetchall()
-    if exists[0][0] and not replace:
+    exists = con.execute(f"SELECT rows FROM {PLANS} WHERE run_id = ?", [run_id]).fetchall()
+    if exists and not replace:
         log.info("run %s already has a plan of %d rows; keeping it", run_id, exists[0][0])
         return summarize(con, run_id)
     started = con.execute(
@@ -200,15 +216,7 @@ def make_plan(
             hint="Push it to the end (clmsync push), or plan a new run.",
         )
     rows = _scm_rows(con) + _clm_rows(con)
-    rows.sort(
-        key=lambda r: (
-            r["level"],
-            _ACTION_RANK.get(r["action"], 9),
-            r["legal_entity"] or "",
-            r["record_key"],
-            str(r["delta_id"] or ""),
-        )
-    )
+    rows.sort(key=_order)
     routable = [
         Routable(
             seq=i + 1,
@@ -224,7 +232,7 @@ def make_plan(
         for i, r in enumerate(rows)
     ]
     decide(routable, threshold=threshold, route=route, clm_channel=clm_channel)
-    _write(con, run_id, rows, routable, threshold, replace)
+    _write(con, run_id, rows, routable, threshold, route, replace)
     summary = summarize(con, run_id)
     log.info("planned run %s: %d rows in %d groups", run_id, summary.rows, len(summary.groups))
     return summary
@@ -236,6 +244,7 @@ def _write(
     rows: list[dict[str, Any]],
     routable: list[Routable],
     threshold: int,
+    route: str,
     replace: bool,
 ) -> None:
     now = datetime.now(UTC)
@@ -289,8 +298,13 @@ def _write(
     try:
         with transaction(con):
             if replace:
+                con.execute(f"DELETE FROM {PLANS} WHERE run_id = ?", [run_id])
                 con.execute(f"DELETE FROM {PLAN} WHERE run_id = ?", [run_id])
                 con.execute(f"DELETE FROM {LEDGER} WHERE run_id = ?", [run_id])
+            con.execute(
+                f"INSERT INTO {PLANS} VALUES (?, ?, ?, ?, ?)",
+                [run_id, len(rows), route, threshold, now],
+            )
             con.execute(
                 f"INSERT INTO {PLAN} SELECT ?, seq, target, entity, legal_entity, action, kind, "
                 "record_key, clm_id, delta_id, CAST(keys AS JSON), CAST(payload AS JSON), "
@@ -302,12 +316,16 @@ def _write(
         con.unregister("_plan_rows")
 
 
+def has_plan(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """Whether ``run_id`` was planned (its plan may have no rows)."""
+    ensure_tables(con)
+    return bool(con.execute(f"SELECT 1 FROM {PLANS} WHERE run_id = ?", [run_id]).fetchall())
+
+
 def latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
     """The run id of the most recent plan, or None when there is none."""
     ensure_tables(con)
-    rows = con.execute(
-        f"SELECT run_id FROM {PLAN} GROUP BY run_id ORDER BY max(planned_at) DESC LIMIT 1"
-    ).fetchall()
+    rows = con.execute(f"SELECT run_id FROM {PLANS} ORDER BY planned_at DESC LIMIT 1").fetchall()
     return str(rows[0][0]) if rows else None
 
 

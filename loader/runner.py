@@ -27,7 +27,7 @@ from loader.ledger import Outcome
 from loader.model import PlanRow, ProgressCallback, PushResult
 from loader.odata_channel import OdataOptions
 from loader.package_channel import PackageOptions
-from loader.plan import load_rows
+from loader.plan import has_plan, load_rows
 from loader.schema import LEDGER, PLAN, ensure_tables
 
 log = logging.getLogger(__name__)
@@ -187,10 +187,9 @@ def push(
     options = options or PushOptions()
     started = time.perf_counter()
     ensure_tables(con)
-    if not con.execute(f"SELECT count(*) FROM {PLAN} WHERE run_id = ?", [run_id]).fetchall()[0][0]:
+    if not has_plan(con, run_id):
         raise PlanError(f"run {run_id} has no push plan", hint="Plan it first (clmsync plan).")
-    allowed = None if entities is None else [catalog.entity(e).name if e != "counterparty"
-                                             else e for e in entities]  # fmt: skip
+    allowed = None if entities is None else [_entity_name(e) for e in entities]
     ledger.open_rows(con, run_id)
     ledger.finish_invalid_and_unwanted(con, run_id, allowed)
     recovered = settle_other_runs(con, odata, packages, run_id, options)
@@ -222,6 +221,17 @@ def push(
                     options=options.packages(), progress=progress,
                 )  # fmt: skip
     return result(con, run_id, recovered=recovered, seconds=time.perf_counter() - started)
+
+
+def _entity_name(name: str) -> str:
+    if name == "counterparty":
+        return name
+    try:
+        return catalog.entity(name).name
+    except KeyError:
+        raise ValueError(
+            f"cannot push {name!r}: name SCM entity sets or 'counterparty' (the CLM feed)"
+        ) from None
 
 
 def result(

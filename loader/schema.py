@@ -1,4 +1,5 @@
-"""The loader's two operational tables: ``ops.push_plan`` and ``ops.push_ledger``.
+"""The loader's operational tables: ``ops.push_plan`` (with its header ``ops.push_plans``) and
+``ops.push_ledger``.
 
 The plan is what a run intends to send, one row per change, written once and never changed after
 routing; the ledger is what happened to each plan row, one row per plan row, updated in place as
@@ -17,11 +18,19 @@ import duckdb
 from warehouse.db import transaction
 
 PLAN = "ops.push_plan"
+PLANS = "ops.push_plans"
 LEDGER = "ops.push_ledger"
 
 TERMINAL = ("succeeded", "failed", "skipped")
 
 _DDL = f"""
+CREATE TABLE IF NOT EXISTS {PLANS} (  -- one row per plan, also when it has no rows
+    run_id VARCHAR NOT NULL,
+    rows BIGINT NOT NULL,
+    route VARCHAR NOT NULL,
+    threshold BIGINT NOT NULL,
+    planned_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS {PLAN} (
     run_id VARCHAR NOT NULL,
     seq BIGINT NOT NULL,

@@ -14,7 +14,7 @@ from flows.settings import Settings, load_settings
 from tests.integration.loader import world_deltas
 from warehouse import db
 
-FAST = {
+FAST: dict[str, Any] = {
     "execution_queue_seconds": 0.0,
     "execution_fixed_seconds": 0.02,
     "execution_row_seconds": 0.0,

@@ -176,11 +176,11 @@ def _clm(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             preferred[(seed, scm_code)] = clm_code
     grouped: dict[str, dict[str, Any]] = {}
     for le, account, field, scm, clm, clm_id in con.execute(_STALE).fetchall():
-        name, seed = CLM_FIELDS[field]
+        name, domain = CLM_FIELDS[field]
         entry = grouped.setdefault(
             clm_id, {"le": le, "account": account, "payload": {}, "before": {}}
         )
-        entry["payload"][name] = preferred.get((seed, scm), scm) if seed else scm
+        entry["payload"][name] = preferred.get((domain, scm), scm) if domain else scm
         entry["before"][name] = clm
     return [
         {
@@ -247,3 +247,17 @@ def expected_actions(info: EmulatorInfo) -> list[dict[str, Any]]:
     """Ground-truth entries (recomputed now) that carry an action."""
     truth = info.admin("GET", "ground_truth?refresh=true")
     return [d for d in truth["discrepancies"] if d["expected"]["action"]]
+
+
+def refuse_one_line(deltas: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Give one new line a unit SCM does not know: the last new line of its agreement, so the
+    line numbers SCM assigns come out alike whichever channel refuses it."""
+    creates = [r for r in deltas[RELATIONS[L]] if r["action"] == "create"]
+    last: dict[str, dict[str, Any]] = {}
+    for row in sorted(creates, key=lambda r: (sorted(json.loads(r["payload"])), r["record_key"])):
+        last[json.loads(row["payload"])["ExternalContractId"]] = row  # the last in plan order
+    victim = sorted(last.values(), key=lambda r: r["record_key"])[len(last) // 2]
+    payload = json.loads(victim["payload"])
+    payload["UnitSymbol"] = "NOSUCHUNIT"
+    victim["payload"] = json.dumps(payload)
+    return victim
