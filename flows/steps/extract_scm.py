@@ -141,8 +141,17 @@ def _recover(
             partially_succeeded=ctx.settings.sync.partially_succeeded,
         )
     except PackageJobFailed as exc:
-        if exc.status == "PartiallySucceeded":  # refused by policy, yet SCM moved on: keep it
-            return [result_for(e, le, execution_id).fail(_refused(exc)) for e in entities]
+        if exc.status == "PartiallySucceeded":
+            # Refused by policy, yet SCM moved its change tracking: only a full export brings
+            # those changes back, and it replaces the refused package.
+            log.warning(
+                "%s: pending execution %s partially succeeded (refused); exporting in full",
+                project, execution_id,
+            )  # fmt: skip
+            for entity in entities:
+                state.clear_pending(cur, SOURCE, entity.name, le)
+                needs_full.add(entity.name)
+            return []
         log.warning("%s: pending execution %s ended %s", project, execution_id, exc.status)
         for entity in entities:
             state.clear_pending(cur, SOURCE, entity.name, le)
@@ -238,14 +247,16 @@ def _export_and_land(
 def _refused(exc: PackageJobFailed) -> PackageJobFailed:
     """A ``PartiallySucceeded`` export refused by ``sync.partially_succeeded = "fail"``. SCM
     moved its change tracking all the same, so the execution stays pending (its changes are
-    not asked for again) and its entities fail until someone decides."""
+    not asked for again) and this run's entities fail; the next run replaces it with a full
+    export of the project."""
     refused = PackageJobFailed(
         exc.execution_id, exc.status, detail="refused by sync.partially_succeeded = fail",
         errors=exc.errors,
     )  # fmt: skip
     refused.hint = (
-        "Look at the execution's errors in SCM, then run `clmsync extract --full` (a fresh full "
-        'export replaces it) or set sync.partially_succeeded = "accept" to land it as it is.'
+        "Look at the execution's errors in SCM; the next run exports the project in full, which "
+        'replaces it (or set sync.partially_succeeded = "accept" to land such exports as they '
+        "are)."
     )
     return refused
 
