@@ -111,9 +111,7 @@ def main() -> None:
     except ClmSyncError as exc:
         if _state["debug"]:
             err_console.print_exception()
-        err_console.print(
-            f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         if exc.hint:
             err_console.print(
                 f"[yellow]hint:[/yellow] {escape(exc.hint)}", highlight=False, soft_wrap=True
