@@ -32,9 +32,9 @@ config_app = typer.Typer(help="Inspect and validate the settings.", no_args_is_h
 app.add_typer(config_app, name="config")
 app.add_typer(models_commands.app, name="models")
 app.add_typer(emulator_commands.app, name="emulator")
+app.add_typer(extract_commands.app)
 app.add_typer(push_commands.app)
 app.add_typer(run_commands.app)
-app.add_typer(extract_commands.app)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -218,10 +218,11 @@ def by_channel(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
 
 
 def failures(con: duckdb.DuckDBPyConnection, run_id: str, limit: int = 200) -> list[Failure]:
-    """Rows that failed, or are not finished, in plan order (the first ``limit``)."""
+    """Rows that failed, or are not finished, in plan order (the first ``limit``); the reason
+    is the loader's words, then SCM's (or the CLM's)."""
     rows = con.execute(
         f"""SELECT seq, entity, legal_entity, record_key, action, status,
-              coalesce(reason, scm_message, '') FROM {LEDGER}
+              concat_ws(': ', reason, scm_message) FROM {LEDGER}
             WHERE run_id = ? AND status NOT IN ('succeeded', 'skipped') ORDER BY seq LIMIT ?""",
         [run_id, limit],
     ).fetchall()

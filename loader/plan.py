@@ -21,7 +21,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from connectors import catalog
 from connectors.errors import PlanError
 from loader import validate
 from loader.model import CLM_LEVEL, PlanGroup, PlanRow, PlanSummary, Route, RouteDecision
@@ -394,8 +393,3 @@ def load_rows(
         )
         for r in result
     ]  # fmt: skip
-
-
-def scm_entity(row: PlanRow) -> catalog.Entity:
-    """The catalog entity of an SCM plan row."""
-    return catalog.entity(row.entity)

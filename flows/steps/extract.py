@@ -30,8 +30,10 @@ but the run's ``extract`` step in ``ops.runs`` is then recorded as failed, and
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -58,6 +60,10 @@ from flows.steps.extract_types import (
     run_units,
 )
 from warehouse import current, relations, state
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_THRESHOLD = "4GB"
 
 Runner = Callable[[Sequence[Unit], int], list[EntityResult]]
 
@@ -207,6 +213,30 @@ def finish(
     report.snapshots += parallel_map(lambda take: take(), takes, workers)
 
 
+@contextmanager
+def deferred_checkpoints(
+    con: duckdb.DuckDBPyConnection, threshold: str = CHECKPOINT_THRESHOLD
+) -> Iterator[None]:
+    """Checkpoint once, at the end, rather than after landing after landing.
+
+    Each landing commits on its own; past DuckDB's WAL threshold (16 MiB) every commit is
+    followed by a checkpoint that rewrites the tables' last row groups, so a full extract of
+    many files rewrote the same data again and again (measured on a 100k-vendor world: 30
+    package files landed in 31 s with the default threshold, in 17 s with one checkpoint at the
+    end, that checkpoint included). The setting is the database's, so it is restored after.
+    """
+    previous = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    con.execute(f"SET checkpoint_threshold = '{threshold}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{previous}'")
+        try:
+            con.execute("CHECKPOINT")
+        except duckdb.Error as exc:  # the data is committed; DuckDB checkpoints later itself
+            log.warning("checkpoint after the extract failed: %s", exc)
+
+
 def extract_all(
     settings: Settings,
     clients: Clients,
@@ -234,7 +264,7 @@ def extract_all(
     ctx = ExtractContext(settings, clients, con, run_id, plan.full, keep_packages=keep_packages)
     failure: BaseException | None = None
     try:
-        with state.step(con, run_id, "extract") as step:
+        with state.step(con, run_id, "extract") as step, deferred_checkpoints(con):
             if plan.package and bootstrap:
                 plan = _bootstrap(ctx, plan, report)
             report.results += runner(build_units(ctx, plan), settings.sync.extract_concurrency)

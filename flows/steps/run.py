@@ -163,25 +163,39 @@ class _Run:
             yield
         except RunFailed:
             raise
-        except BaseException as exc:
+        except Exception as exc:  # Ctrl+C and cancellation go through as they are
             self.report.failed_step = self.report.failed_step or name
             raise RunFailed(self.run_id, name, exc) from exc
 
     def step(
-        self, name: str, fn: Callable[[duckdb.DuckDBPyConnection], T], *, record: bool = True
+        self,
+        name: str,
+        fn: Callable[[duckdb.DuckDBPyConnection], T],
+        *,
+        record: bool = True,
+        task: bool = True,
+        network: bool = False,
     ) -> T:
-        """Run one step, timed; a failure becomes :class:`RunFailed` naming the step. With
-        ``record`` the step is written to ``ops.runs`` here (steps of the other layers that
-        record themselves pass False)."""
+        """Run one step, timed; a failure becomes :class:`RunFailed` naming the step.
+
+        ``task``: the runner executes it as one task (retried on transient errors when
+        ``network``); a step that fans out into tasks itself passes False. ``record``: the step
+        is written to ``ops.runs`` here (steps of the other layers that record themselves pass
+        False)."""
         clock = time.perf_counter()
+        con = self.con
+
+        def work() -> T:
+            if not record:
+                return fn(con)
+            with state.step(con, self.run_id, name) as entry:
+                done = fn(con)
+                entry.detail["summary"] = stages.describe(done)
+            return done
+
         with self.step_context(name):
             try:
-                if record:
-                    with state.step(self.con, self.run_id, name) as entry:
-                        result = fn(self.con)
-                        entry.detail["summary"] = stages.describe(result)
-                else:
-                    result = fn(self.con)
+                result = self.runner.call(name, work, network=network) if task else work()
             except BaseException as exc:
                 self.report.steps.append(
                     StepOutcome(name, "failed", time.perf_counter() - clock, _one_line(exc))
@@ -246,7 +260,9 @@ def _stages(run: _Run) -> None:
             )
         if options.extract:
             # The extract records itself in ops.runs, with the data project bootstrap.
-            extracted = run.step("extract", lambda con: stages.extract(ctx, con), record=False)
+            extracted = run.step(
+                "extract", lambda con: stages.extract(ctx, con), record=False, task=False
+            )  # one task per unit (a legal entity's package, a reference set, a CLM object)
             run.extracted = stages.extract_figures(extracted)
         if options.build:
             run.step(
@@ -285,10 +301,22 @@ def _stages(run: _Run) -> None:
             )
             run.report.notes.append(note)
             run.skip("push", note)
+            with run.warehouse() as con:  # the run's record says how it ended
+                state.record_step(
+                    con, run.run_id, "run", status=run.report.status,
+                    detail={"note": note, "plan_rows": plan.rows},
+                )  # fmt: skip
             return
-    chosen = approval
+    # An approval naming no entities leaves the run's own choice (the push flow's entities).
+    chosen = (
+        approval
+        if approval.entities
+        else approval.model_copy(update={"entities": list(options.push_entities)})
+    )
     with run.warehouse():
-        run.step("push", lambda con: stages.push(ctx, con, plan, chosen), record=False)
+        run.step(
+            "push", lambda con: stages.push(ctx, con, plan, chosen), record=False, network=True
+        )  # a push stopped by a transient failure resumes where it stopped
         _publish(run, status="succeeded")
 
 

@@ -25,6 +25,7 @@ from flows.steps.extract_types import EntityResult, ExtractReport, Unit
 from flows.steps.runner import Progress, Runner
 from loader import guard as guardrails
 from loader.model import PlanSummary, PushProgress
+from warehouse.snapshot import SnapshotResult
 
 if TYPE_CHECKING:
     from flows.steps.run import RunOptions
@@ -120,13 +121,14 @@ class _PushProgress:
     def __call__(self, event: PushProgress) -> None:
         with self.lock:
             groups = self.groups.setdefault(event.phase, {})
-            # The verify phase counts across the whole run; the others per entity and legal
+            # The verify phase counts across the whole run; a package report is one finished
+            # batch (several per entity and legal entity); the rest count per entity and legal
             # entity.
-            key = (
-                ("", None, "")
-                if event.phase == "verify"
-                else (event.entity, event.legal_entity, event.channel)
-            )
+            key: tuple[str, str | None, str] = (event.entity, event.legal_entity, event.channel)
+            if event.phase == "verify":
+                key = ("", None, "")
+            elif event.channel == "package":
+                key = (event.entity, event.legal_entity, f"package {len(groups)}")
             groups[key] = (event.done, event.total)
             done = sum(d for d, _ in groups.values())
             total = sum(t for _, t in groups.values())
@@ -204,6 +206,8 @@ def describe(result: object) -> str:
     if isinstance(result, push_steps.PushSummary) and result.push is not None:
         counts = artifacts.format_counts(result.push.counts)
         return f"{counts or 'nothing sent'}; applied as intended {result.applied_as_intended:.1%}"
+    if isinstance(result, SnapshotResult):
+        return f"{len(result.relations)} relations, {result.rows:,} rows, {result.bytes:,} bytes"
     if isinstance(result, list):
         return f"{len(result)} checks passed"
     return ""

@@ -5,9 +5,10 @@ refuses the second writer, and :func:`warehouse.db.connect` turns that into
 :class:`WarehouseBusy`. Inside one process DuckDB shares one database instance between
 connections, so it would not refuse a second writer there (two runs in threads of one process);
 a lock per warehouse file closes that gap. Both fail fast: a run that finds the warehouse busy
-stops at once with one clear message instead of queueing behind the other (see
-``flows/README.md``: the next scheduled run picks up what this one would have done). Under
-Prefect the global concurrency limit makes a second run wait for the slot before it gets here.
+stops at once with one clear message instead of queueing behind the other: the run that holds
+the warehouse already does the work, and the next scheduled run picks up whatever changed
+meanwhile. Under Prefect the global concurrency limit makes a second run wait for the slot before
+it gets here.
 """
 
 from __future__ import annotations

@@ -101,6 +101,26 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.wait()
 
 
+def flow_run_logs(flow_run_id: Any, *, containing: str = "", timeout: float = 30) -> list[str]:
+    """The messages the API stores for a flow run; logs are shipped in batches, so wait until
+    one ``containing`` the given text has arrived."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+            )
+            messages = [log.message for log in logs]
+            if any(containing in m for m in messages) or time.monotonic() > deadline:
+                return messages
+            time.sleep(0.5)
+
+
 def wait_until(check: Any, timeout: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,9 +13,11 @@ import duckdb
 import pytest
 
 from emulator.server import EmulatorInfo
+from flows.params import PushParameters
 from flows.settings import Settings
 from flows.steps.run import RunOptions, run_pipeline
 from flows.steps.runner import PlainRunner
+from flows.truth import unresolved_actions
 from tests.e2e.conftest import ROOT, child_env, emulator_settings
 from warehouse import runner as model_runner
 
@@ -72,13 +74,15 @@ def test_a_run_that_fails_in_the_build_publishes_nothing(
         "      - sql: select x from staging.stg_zz__probe\n        name: always_fails\n"
     )
     monkeypatch.setattr(model_runner, "DEFAULT_MODELS_DIR", models)
-    report = run_pipeline(settings, RunOptions(), PlainRunner(retry_delays=()))
+    # Nothing to extract again: the build on what the first run landed is what fails.
+    options = RunOptions(bootstrap=False, extract=False)
+    report = run_pipeline(settings, options, PlainRunner(retry_delays=()))
     assert report.status == "failed"
     assert report.failed_step == "build"
     assert report.error is not None
     assert "failed at step 'build'" in report.error
     assert "always_fails" in report.error
-    assert [s.step for s in report.steps] == ["extract", "build"]
+    assert [s.step for s in report.steps] == ["build"]
     assert snapshot.read_bytes() == before
     con = duckdb.connect(str(settings.warehouse.path), read_only=True)
     try:
@@ -122,3 +126,31 @@ def test_report_and_status_read_the_snapshot(
     state = json.loads(status.stdout)
     assert [r["run_id"] for r in state["runs"]] == [first_run["run_id"]]
     assert any(w["entity"] == "VendorsV2" for w in state["watermarks"])
+
+
+def test_a_large_plan_waits_and_the_push_flow_pushes_it_later(
+    first_run: dict[str, object], small_emulator: EmulatorInfo
+) -> None:
+    small_emulator.admin("POST", "mutate", {"fraction": 0.05, "seed": 9})
+    settings = emulator_settings(small_emulator, Path(small_emulator.state_dir))
+    strict = settings.model_copy(
+        update={"sync": settings.sync.model_copy(update={"approval_threshold": 0})}
+    )
+    waiting = run_pipeline(strict, RunOptions(), PlainRunner(retry_delays=()))
+    assert waiting.status == "awaiting_approval"
+    assert waiting.totals().planned > 0
+    assert sum(waiting.totals().pushed.values()) == 0
+    assert any("nothing was pushed" in note for note in waiting.notes)
+    assert small_emulator.admin("GET", "ground_truth?refresh=true")["discrepancies"]
+
+    pushed = run_pipeline(
+        strict,
+        RunOptions.push_plan(PushParameters(run_id=waiting.run_id, approved=True)),
+        PlainRunner(retry_delays=()),
+    )
+    assert pushed.status == "succeeded", pushed.error
+    assert pushed.run_id == waiting.run_id
+    assert [s.step for s in pushed.steps][:2] == ["find plan", "plan"]
+    totals = pushed.totals()
+    assert sum(totals.pushed.values()) == totals.planned == waiting.totals().planned
+    assert unresolved_actions(small_emulator.admin("GET", "ground_truth?refresh=true")) == 0

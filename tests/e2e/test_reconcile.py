@@ -6,8 +6,11 @@ any log or artifact."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,8 +23,8 @@ from prefect import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
-    LogFilter,
-    LogFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterName,
 )
 from prefect.client.schemas.objects import State
 
@@ -31,7 +34,9 @@ from flows import artifacts
 from flows.params import ReconcileParameters
 from flows.reconcile import reconcile
 from flows.truth import unresolved_actions
-from tests.e2e.conftest import FAST, ROOT
+from tests.e2e.conftest import FAST, ROOT, flow_run_logs
+
+THRESHOLD = "CLMSYNC__SYNC__APPROVAL_THRESHOLD"
 
 
 @dataclass
@@ -42,6 +47,7 @@ class Run:
     summary: list[dict[str, Any]]
     markdown: str
     logs: list[str]
+    artifact_keys: set[str]
 
 
 @dataclass
@@ -52,21 +58,39 @@ class TwoRuns:
     secrets: frozenset[str]
 
 
-def _artifacts_and_logs(flow_run_id: UUID) -> tuple[list[dict[str, Any]], str, list[str]]:
+def _artifacts_and_logs(
+    flow_run_id: UUID,
+) -> tuple[list[dict[str, Any]], str, list[str], set[str]]:
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
-        logs = client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
-        )
+    found.sort(key=lambda a: a.created or 0)
     tables = [a for a in found if a.key == "reconcile-summary"]
     texts = [a for a in found if a.key == "reconcile-mismatches"]
     assert tables, [a.key for a in found]
     assert texts, [a.key for a in found]
     rows = json.loads(str(tables[-1].data))
     everything = [str(a.data) + str(a.description) for a in found]
-    return rows, str(texts[-1].data), [log.message for log in logs] + everything
+    keys = {str(a.key) for a in found}
+    logs = flow_run_logs(flow_run_id, containing="Finished in state")
+    return rows, str(texts[-1].data), logs + everything, keys
+
+
+def _approve_when_paused(name: str, answer: dict[str, Any]) -> None:
+    """What a person does in the UI: wait for the run to pause, then resume it with a form."""
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name]))
+            )
+            if runs and runs[0].state is not None and runs[0].state.is_paused():
+                client.resume_flow_run(runs[0].id, run_input=answer)
+                return
+            if runs and runs[0].state is not None and runs[0].state.is_final():
+                return
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +102,8 @@ def two_runs(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
         reader: subprocess.Popen[str] | None = None
         stop = state_dir / "stop-reading"
         for number in (1, 2):
+            approver: threading.Thread | None = None
+            name = f"reconcile-{number}-{time.monotonic_ns()}"
             if number == 2:
                 mutation = info.admin("POST", "mutate", {"fraction": 0.02, "seed": 5})
                 assert mutation["discrepancies"] > 0
@@ -86,14 +112,25 @@ def two_runs(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
                      str(state_dir / "analytics.duckdb"), str(stop)],
                     stdout=subprocess.PIPE, text=True,
                 )  # fmt: skip
+                # The second plan is above the approval threshold: it waits for someone.
+                os.environ[THRESHOLD] = "5"
+                approver = threading.Thread(
+                    target=_approve_when_paused, args=(name, {"approve": True, "comment": "ok"})
+                )
+                approver.start()
             before = info.admin("GET", "ground_truth")
-            state = reconcile(
-                config=config, options=ReconcileParameters(full=number == 1), return_state=True
-            )
+            try:
+                state = reconcile.with_options(flow_run_name=name)(
+                    config=config, options=ReconcileParameters(full=number == 1), return_state=True
+                )
+            finally:
+                os.environ.pop(THRESHOLD, None)
+                if approver is not None:
+                    approver.join(60)
             after = info.admin("GET", "ground_truth?refresh=true")
             assert state.state_details.flow_run_id is not None
-            rows, markdown, logs = _artifacts_and_logs(state.state_details.flow_run_id)
-            runs.append(Run(state, before, after, rows, markdown, logs))
+            found = _artifacts_and_logs(state.state_details.flow_run_id)
+            runs.append(Run(state, before, after, *found))
         assert reader is not None
         stop.touch()
         out, _ = reader.communicate(timeout=30)
@@ -136,6 +173,12 @@ def test_the_second_run_extracts_only_what_changed(two_runs: TwoRuns) -> None:
     assert 0 < second["extracted"] < first["extracted"] / 4
     for row in two_runs.second.summary:
         assert row["landed"] + row["quarantined"] <= row["extracted"]
+
+
+def test_a_plan_above_the_threshold_waited_for_approval(two_runs: TwoRuns) -> None:
+    assert "plan-approval" not in two_runs.first.artifact_keys
+    assert "plan-approval" in two_runs.second.artifact_keys
+    assert any("waits for approval" in line for line in two_runs.second.logs)
 
 
 def test_the_markdown_shows_the_top_mismatches_and_how_to_query_them(two_runs: TwoRuns) -> None:
