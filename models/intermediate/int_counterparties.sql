@@ -10,13 +10,23 @@
 
 with
 
-counterparties as (
+counterparties as not materialized (
 
     select * from staging.stg_clm__counterparties
 
 ),
 
-previous as (
+current_keys as (
+
+    -- only the keys: what is gone or back is found without running staging's rules
+    select
+        counterparty_id,
+        _load_id
+    from staging.stg_clm__counterparties
+
+),
+
+previous as not materialized (
 
     select * from intermediate.int_counterparties
 
@@ -30,18 +40,10 @@ watermark as (
 
 changed as (
 
+    -- Staging's rules run only on these rows: the filter on `_load_id` reaches the scan.
     select counterparties.*
     from counterparties
     where counterparties._load_id > (select last_load_id from watermark)
-
-    union all
-
-    select counterparties.*
-    from counterparties
-    semi join previous
-        on previous.counterparty_id = counterparties.counterparty_id
-        and not previous.is_current
-    where counterparties._load_id <= (select last_load_id from watermark)
 
 ),
 
@@ -72,9 +74,46 @@ gone as (
         false as is_current,
         previous._load_id
     from previous
-    anti join counterparties
-        on counterparties.counterparty_id = previous.counterparty_id
+    anti join current_keys
+        on current_keys.counterparty_id = previous.counterparty_id
     where previous.is_current
+
+),
+
+revived as (
+
+    -- Back after a delete (a key snapshot found it again) with the row it had: its
+    -- normalised values are still here, only `is_current` flips back.
+
+    select
+        previous.counterparty_id,
+        previous.counterparty_name,
+        previous.counterparty_name_cmp,
+        previous.vendor_account,
+        previous.vendor_account_cmp,
+        previous.tax_id,
+        previous.tax_id_cmp,
+        previous.business_unit,
+        previous.business_unit_cmp,
+        previous.country,
+        previous.country_cmp,
+        previous.street,
+        previous.street_cmp,
+        previous.city,
+        previous.city_cmp,
+        previous.zip_code,
+        previous.zip_code_cmp,
+        previous.currency,
+        previous.currency_cmp,
+        previous.payment_terms,
+        previous.payment_terms_cmp,
+        true as is_current,
+        previous._load_id
+    from previous
+    semi join current_keys
+        on current_keys.counterparty_id = previous.counterparty_id
+        and current_keys._load_id <= (select last_load_id from watermark)
+    where not previous.is_current
 
 ),
 
@@ -109,6 +148,10 @@ final as (
     union all
 
     select * from gone
+
+    union all
+
+    select * from revived
 
 )
 

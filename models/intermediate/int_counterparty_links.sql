@@ -18,7 +18,7 @@ counterparties as (
 
 ),
 
-vendors as (
+vendors as not materialized (
 
     select * from intermediate.int_vendors where is_current
 
