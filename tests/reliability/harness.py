@@ -15,6 +15,7 @@ fault-free reference run, and "identical" is a comparison of checksums:
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from flows.settings import Settings, load_settings
 from flows.steps.run import RunOptions, run_pipeline
 from flows.steps.runner import PlainRunner
 from flows.steps.summary import RunReport
+from tests.reliability.crashkit import counting
 
 FAST: dict[str, Any] = {
     "execution_queue_seconds": 0.0,
@@ -97,15 +99,37 @@ def _tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tu
     ]
 
 
-def save_store(store: Store) -> None:
-    """Copy every SCM, CLM and emulator table into ``saved_<schema>`` of the same database."""
+def save_store(store: Store, prefix: str = "saved") -> None:
+    """Copy every SCM, CLM and emulator table into ``<prefix>_<schema>`` of the same database."""
     with store.transaction() as con:
         for schema, table in _tables(con, ("scm", "clm", "emu")):
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS saved_{schema}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {prefix}_{schema}")
             con.execute(
-                f'CREATE OR REPLACE TABLE saved_{schema}."{table}" AS '
+                f'CREATE OR REPLACE TABLE {prefix}_{schema}."{table}" AS '
                 f'SELECT * FROM {schema}."{table}"'
             )
+
+
+def changed_rows(store: Store, relation: str, limit: int = 5) -> dict[str, list[Any]]:
+    """For a relation of :func:`emulator_sums` (``VendorsV2``, ``clm.contracts``): rows only it
+    holds (``now``) and rows only the reference run left (``reference``), a few of each."""
+    schema, table = relation.split(".", 1) if relation.startswith("clm.") else ("scm", relation)
+    con = store.reader()
+    cols = ", ".join(
+        f'"{c}"'
+        for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+            "AND NOT starts_with(column_name, '_') ORDER BY column_index",
+            [schema, table],
+        ).fetchall()
+        if c not in _CLM_TIMES
+    )
+    now = f'SELECT {cols} FROM {schema}."{table}"'
+    then = f'SELECT {cols} FROM reference_{schema}."{table}"'
+    return {
+        "now": con.execute(f"{now} EXCEPT ALL {then} LIMIT {limit}").fetchall(),
+        "reference": con.execute(f"{then} EXCEPT ALL {now} LIMIT {limit}").fetchall(),
+    }
 
 
 def restore_store(store: Store) -> None:
@@ -209,6 +233,7 @@ class Bed:
     reference: dict[str, Any] = field(default_factory=dict)
     settled: dict[str, Any] = field(default_factory=dict)
     models: int = 0  # models a complete build builds
+    profile: Counter[str] = field(default_factory=Counter)  # hooked calls of the reference run
     start: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -226,7 +251,8 @@ class Bed:
 
     def prepare(self, *, fraction: float = 0.05, seed: int = 11) -> RunReport:
         """First run, a mutation, save the starting point, then the fault-free reference run
-        from it and one more run after that (``settled``: what the next run shows once the
+        from it (profiled: how often it calls each of :mod:`crashkit`'s hooks) and one more run
+        after that (``settled``: what the next run shows once the
         reference's pushes are in SCM); returns the reference run's report."""
         first = run(self.settings)
         assert first.status == "succeeded", first.error
@@ -235,9 +261,12 @@ class Bed:
         shutil.rmtree(self.saved, ignore_errors=True)
         shutil.copytree(self.warehouse.parent, self.saved)
         self.start = self.sums()
-        reference = run(self.settings)
+        with counting() as calls:
+            reference = run(self.settings)
         assert reference.status == "succeeded", reference.error
+        self.profile = Counter(calls)
         self.reference = self.sums()
+        save_store(self.store, "reference")
         con = duckdb.connect(str(self.warehouse), read_only=True)
         try:
             self.models = int(

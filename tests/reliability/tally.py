@@ -18,6 +18,7 @@ class Tally:
     quarantined: int = 0
     faults: set[str] = field(default_factory=set)
     crashes: int = 0
+    crash_seconds: float = 0.0
     rows_lost: int = 0
 
     def bad_input(self, name: str, *, rows: int = 0, quarantined: int = 0,
@@ -33,7 +34,7 @@ class Tally:
             f"bad inputs tried: {len(self.bad_inputs)} ({len(self.refused)} refused as a whole, "
             f"{self.rows_in} rows judged one by one, {self.quarantined} quarantined)",
             f"faults tried: {len(self.faults)} ({', '.join(sorted(self.faults))})",
-            f"crashes survived: {self.crashes}",
+            f"crashes survived: {self.crashes} (crash loop: {self.crash_seconds:.0f} s)",
             f"rows lost: {self.rows_lost}",
         ]
 
