@@ -40,7 +40,7 @@ from connectors.errors import (
     PackageJobTimeout,
 )
 from connectors.odata import ODataClient
-from flows.steps.extract_package import fetch, land_package, result_for
+from flows.steps.extract_package import fetch, land_package, remove_abandoned, result_for
 from flows.steps.extract_types import EntityResult, ExtractContext
 from warehouse import state
 
@@ -104,6 +104,9 @@ def extract_project(
                     )
                     results.append(blocked)
             return results
+        remove_abandoned(
+            ctx.settings.warehouse.landing_dir, project, keep_packages=ctx.keep_packages
+        )
         states = _states(cur, le)
         first = {e.name for e in entities if not states.get(e.name, (None, None, None))[2]}
         exported = _export_and_land(ctx, cur, project, le, entities, needs_full | first)
