@@ -7,6 +7,7 @@ test, so the figure printed is what the tests measured, not a claim).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -17,7 +18,7 @@ class Tally:
     rows_in: int = 0
     quarantined: int = 0
     faults: set[str] = field(default_factory=set)
-    crashes: int = 0
+    crashes: Counter[str] = field(default_factory=Counter)  # phase of the run → crashes survived
     crash_seconds: float = 0.0
     rows_lost: int = 0
 
@@ -34,7 +35,9 @@ class Tally:
             f"bad inputs tried: {len(self.bad_inputs)} ({len(self.refused)} refused as a whole, "
             f"{self.rows_in} rows judged one by one, {self.quarantined} quarantined)",
             f"faults tried: {len(self.faults)} ({', '.join(sorted(self.faults))})",
-            f"crashes survived: {self.crashes} (crash loop: {self.crash_seconds:.0f} s)",
+            f"crashes survived: {self.crashes.total()} ("
+            + ", ".join(f"{phase} {n}" for phase, n in self.crashes.items())
+            + f"; crash loop: {self.crash_seconds:.0f} s)",
             f"rows lost: {self.rows_lost}",
         ]
 

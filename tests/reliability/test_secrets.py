@@ -1,9 +1,10 @@
-"""No secret outlives the request it was sent in: after a whole run (one failing through the
-command line with tracebacks shown, then one succeeding with every log at DEBUG, under faults
-that make the connectors retry, refresh tokens and ask for fresh blob URLs), the client secret,
-every access token the emulator issued, every blob ``sig`` it signed and the CLM API key appear
-nowhere in the logs, the run's artifacts and report, the error messages, the files the run left
-(landing, warehouse folder), any text of any table of the warehouse, or the analytics snapshot.
+"""No secret outlives the request it was sent in: after whole runs (one failing through the
+command line with tracebacks shown, one failing on refused blob URLs and one succeeding under
+faults that make the connectors retry, refresh tokens and ask for fresh blob URLs, both with
+every log at DEBUG), the client secret, every access token the emulator issued, every blob
+``sig`` it signed and the CLM API key appear nowhere in the logs, the runs' artifacts and
+reports, the error messages, the files the runs left (landing, warehouse folder), any text of
+any table of the warehouse, or the analytics snapshot.
 
 The secrets are the real ones: the emulator (in this process) records each token and signature
 as it issues them, so the scan looks for exact values, plus anything shaped like a token or an
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ SHAPES = (
 )
 SQL_SHAPES = ("eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}", "[?&][sS][iI][gG]=[^*&\\s]")
 # Faults that make secrets travel more: fresh tokens, fresh blob URLs, downloads fetched again.
+EXPORTS = "/scm/data/DataManagementDefinitionGroups/export"
 RETRIED = [
     {"kind": "token_expiry", "expires_in": 1},
     {"kind": "blob_expired", "count": 2},
@@ -86,7 +89,8 @@ def traces(bed: Bed, tmp_path_factory: pytest.TempPathFactory) -> Traces:
         patch.setattr(entra, "issue_token", _recording(entra.issue_token, issued.tokens.add))
         patch.setattr(BlobStore, "url", _recording(BlobStore.url, _add_signature(issued)))
         failed_output = _failing_cli_run(bed, folder)
-        logs, report, runner = _logged_run(bed)
+        logs, (failed, report), runner = _logged_runs(bed)
+    assert failed.status == "failed"
     assert report.status == "succeeded", report.error
     assert issued.tokens
     assert issued.signatures
@@ -98,6 +102,9 @@ def traces(bed: Bed, tmp_path_factory: pytest.TempPathFactory) -> Traces:
         secrets=secrets,
         texts={
             "the failing command's output": failed_output,
+            "the failed run's error": "\n".join(
+                [str(failed.as_dict()), *traceback.format_exception(failed.exception)]
+            ),
             "the logs (DEBUG)": logs,
             "the run's report": str(report.as_dict()),
             "the run's artifacts": "\n".join(runner.published),
@@ -124,10 +131,10 @@ def _add_signature(issued: Issued) -> Callable[[str], None]:
 
 
 def _failing_cli_run(bed: Bed, folder: Path) -> str:
-    """``clmsync --debug run`` failing in the extract (every blob URL refused): its output."""
+    """``clmsync --debug run`` failing in the extract (an export that SCM fails): its output."""
     config = crashkit.write_config(bed.settings, folder / "clmsync.toml")
     log = folder / "failing-run.log"
-    bed.info.set_fault(kind="blob_expired")
+    bed.info.set_fault(kind="execution", outcome="Failed", path=EXPORTS, count=1)
     try:
         code = crashkit.spawn_run(config, None, log, debug=True)
     finally:
@@ -138,9 +145,10 @@ def _failing_cli_run(bed: Bed, folder: Path) -> str:
     return output
 
 
-def _logged_run(bed: Bed) -> tuple[str, RunReport, ArtifactRunner]:
-    """A run in this process with the root logger at DEBUG (urllib3 too) and the product's
-    redaction installed on it, as the flows install it; returns everything logged."""
+def _logged_runs(bed: Bed) -> tuple[str, tuple[RunReport, RunReport], ArtifactRunner]:
+    """Two runs in this process with the root logger at DEBUG (urllib3 too) and the product's
+    redaction installed on it, as the flows install it: one failing on blob URLs SCM keeps
+    refusing, then one succeeding under :data:`RETRIED`; returns everything logged."""
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     root = logging.getLogger()
@@ -152,6 +160,9 @@ def _logged_run(bed: Bed) -> tuple[str, RunReport, ArtifactRunner]:
     assert any(isinstance(f, RedactingFilter) for f in handler.filters)
     runner = ArtifactRunner()
     try:
+        bed.info.set_fault(kind="blob_expired")
+        failed = run_pipeline(bed.settings, RunOptions(approved=True), runner)
+        bed.info.clear_faults()
         for spec in RETRIED:
             bed.info.set_fault(**spec)
         report = run_pipeline(bed.settings, RunOptions(approved=True), runner)
@@ -161,7 +172,7 @@ def _logged_run(bed: Bed) -> tuple[str, RunReport, ArtifactRunner]:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
     assert "sig=***" in buffer.getvalue()  # URLs were logged, masked
-    return buffer.getvalue(), report, runner
+    return buffer.getvalue(), (failed, report), runner
 
 
 def _found(text: str, secrets: dict[str, str]) -> list[str]:
