@@ -36,8 +36,8 @@ class Tally:
             f"{self.rows_in} rows judged one by one, {self.quarantined} quarantined)",
             f"faults tried: {len(self.faults)} ({', '.join(sorted(self.faults))})",
             f"crashes survived: {self.crashes.total()} ("
-            + ", ".join(f"{phase} {n}" for phase, n in self.crashes.items())
-            + f"; crash loop: {self.crash_seconds:.0f} s)",
+            + "".join(f"{phase} {n}, " for phase, n in self.crashes.items())
+            + f"crash loop: {self.crash_seconds:.0f} s)",
             f"rows lost: {self.rows_lost}",
         ]
 
