@@ -200,6 +200,8 @@ def _raise_for_blob(response: requests.Response, name: str, *, verb: str = "down
         return
     try:
         text = response.text[:2000]
+    except requests.RequestException:
+        text = ""  # the error answer itself was cut short: its status still says what happened
     finally:
         response.close()
     if status == 403:

@@ -8,6 +8,7 @@ before anything in it is read, and names the file and the reason when something 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -223,12 +224,20 @@ class ClmExport:
         return next((f for f in self.files if f.object == name), None)
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def _measure(path: Path) -> tuple[int, str]:
-    """(lines, sha256) of a JSON Lines file, read once in chunks."""
+    """(lines, sha256) of a JSON Lines file, read once in chunks. A file in UTF-16 (a byte order
+    mark, or a NUL in the first character) raises ValueError: its lines cannot be counted."""
     digest = hashlib.sha256()
     lines = 0
     last = b"\n"
     with path.open("rb") as handle:
+        head = handle.read(2)
+        if head.startswith(_UTF16_BOMS) or b"\x00" in head:
+            raise ValueError("is UTF-16 text; CLM exports are UTF-8 JSON Lines")
+        handle.seek(0)
         while block := handle.read(1 << 20):
             digest.update(block)
             lines += block.count(b"\n")
@@ -272,7 +281,10 @@ def read_export(folder: Path) -> ClmExport:
         expected_sha = str(entry.get("sha256") or "").lower()
         if not isinstance(expected_rows, int) or not expected_sha:
             raise ClmExportError(where, "manifest entry lacks rows or sha256", file=name)
-        rows, sha = _measure(path)
+        try:
+            rows, sha = _measure(path)
+        except ValueError as exc:
+            raise ClmExportError(where, str(exc), file=name) from None
         if sha != expected_sha:
             raise ClmExportError(where, "SHA-256 differs from the manifest's", file=name)
         if rows != expected_rows:

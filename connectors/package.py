@@ -256,7 +256,23 @@ class PackageReader:
             encoding="utf-16" if unicode else csv_encoding,
             on_error=on_error,
             block_size=block_size,
+            required=_required_columns(item),
         )
+
+
+def _required_columns(item: PackageEntity) -> dict[str, str]:
+    """Output name → header column of the columns a data file must hold: the entity's keys, and
+    every column its manifest maps (a mapped column the file lacks means a broken file, not a
+    field left out of the data project)."""
+    if item.entity is None:
+        return {}
+    required = {f: item.entity.field(f).column for f in item.entity.keys}
+    by_column = item.entity.by_column()
+    for field_map in item.manifest.field_maps:
+        found = by_column.get(field_map.entity_field.upper())
+        if found is not None:
+            required.setdefault(found.name, field_map.xml_field.upper())
+    return required
 
 
 def _column_names(item: PackageEntity) -> Callable[[str], str | None]:

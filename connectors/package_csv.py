@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ROW_NUMBER = "_row_number"
 CHUNK = 4 << 20
+MAX_BLOCK = 256 << 20  # the largest row a data file may hold
 REPLACEMENT = "\ufffd"
 
 
@@ -67,6 +68,7 @@ class _Transcoder:
         self._pos = 0
         self._eof = False
         self.decode_errors = 0
+        self.nul_chunks = 0  # chunks holding a NUL character (never text in a CSV file)
         self.error: BaseException | None = None
         self.closed = False
         # Inflating (zlib lets go of the GIL) and transcoding run in threads of their own, so
@@ -136,6 +138,8 @@ class _Transcoder:
                     decoder.errors = "replace"
                     text = decoder.decode(raw, final)
                     decoder.errors = "strict"
+                if "\x00" in text:
+                    self.nul_chunks += 1
                 if text and not self._put(text.encode("utf-8"), self._queue):
                     return
                 if final:
@@ -166,13 +170,19 @@ class _Transcoder:
         return True
 
     def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes, fewer only at the end of the data: the parser takes what one
+        read returns as its block, so a short read would shrink the largest row it can hold."""
         if not self._fill():
             return b""
         if size is None or size < 0:
             size = len(self._chunk) - self._pos
-        out = self._chunk[self._pos : self._pos + size]
-        self._pos += len(out)
-        return out
+        parts = []
+        while size > 0 and self._fill():
+            out = self._chunk[self._pos : self._pos + size]
+            self._pos += len(out)
+            size -= len(out)
+            parts.append(out)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def readline(self) -> bytes:
         """The first line (the header); the rest stays buffered for the parser."""
@@ -206,8 +216,13 @@ def open_csv_stream(
     encoding: str,
     on_error: Callable[[RowError], None] | None,
     block_size: int = CHUNK,
+    required: Mapping[str, str] | None = None,
 ) -> pa.RecordBatchReader:
-    """A record batch reader over one CSV data file; see the module docstring."""
+    """A record batch reader over one CSV data file; see the module docstring.
+
+    ``required`` maps output names the header must hold to the column name to show when one
+    is missing (keys, columns the manifest maps): without them the file cannot be landed.
+    """
     source = _Transcoder(open_raw, encoding, CHUNK)
     try:
         header_line = source.readline().decode("utf-8").strip("\r\n")
@@ -219,7 +234,16 @@ def open_csv_stream(
     if not header_line.strip():
         source.close()
         raise PackageFormatError(package, "the data file is empty (no header row)", entry=entry)
-    header = next(csv.reader(io.StringIO(header_line)))
+    try:
+        if "\x00" in header_line:
+            raise ValueError(
+                "the header row holds NUL characters: the file is not in the encoding its "
+                "format says (CSV-Unicode is UTF-16 LE with a byte order mark)"
+            )
+        header = next(csv.reader(io.StringIO(header_line)))
+    except (csv.Error, ValueError) as exc:
+        source.close()
+        raise PackageFormatError(package, f"unreadable header row: {exc}", entry=entry) from None
     names = [columns(h) for h in header]
     present: dict[str, int] = {}
     for position, name in enumerate(names):
@@ -234,6 +258,19 @@ def open_csv_stream(
     unknown = [h for h, n in zip(header, names, strict=True) if n is None]
     if unknown:
         log.warning("%s [%s]: columns not in the catalog are not read: %s", package, entry, unknown)
+    if order is not None and not present:
+        source.close()
+        raise PackageFormatError(
+            package,
+            f"no column of the header is a field of '{label}' (header: {header_line[:200]!r})",
+            entry=entry,
+        )
+    absent = [shown for name, shown in (required or {}).items() if name not in present]
+    if absent:
+        source.close()
+        raise PackageFormatError(
+            package, f"column(s) {', '.join(absent)} missing from the header", entry=entry
+        )
     output = order if order is not None else list(present)
     missing = [n for n in output if n not in present]
     if missing:
@@ -256,11 +293,12 @@ def open_csv_stream(
         return "skip"
 
     wanted = [internal[present[n]] for n in output if n in present]
-    try:
-        reader = pacsv.open_csv(
-            source,
+
+    def parse(stream: _Transcoder, block: int) -> pacsv.CSVStreamingReader:
+        return pacsv.open_csv(
+            stream,
             read_options=pacsv.ReadOptions(
-                column_names=internal, use_threads=False, block_size=block_size
+                column_names=internal, use_threads=False, block_size=block
             ),
             parse_options=pacsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=invalid_row
@@ -272,16 +310,29 @@ def open_csv_stream(
                 check_utf8=False,
             ),
         )
+
+    def reopen(block: int) -> tuple[_Transcoder, pacsv.CSVStreamingReader]:
+        again = _Transcoder(open_raw, encoding, CHUNK)
+        try:
+            again.readline()  # the header, read above
+            return again, parse(again, block)
+        except BaseException:
+            again.close()
+            raise
+
+    try:
+        reader = parse(source, block_size)
     except (pa.ArrowInvalid, OSError) as exc:
         source.close()
         if "Empty CSV file" in str(exc):
             return pa.RecordBatchReader.from_batches(_schema(output), iter(()))
         raise PackageFormatError(package, f"CSV not readable: {exc}", entry=entry) from exc
     schema = _schema(output)
-    batches = _batches(
-        reader, source, bad, schema, output, present, internal, on_error, package, entry, label
-    )
-    return pa.RecordBatchReader.from_batches(schema, batches)
+    stream = _Stream(
+        reader, source, reopen, block_size, bad, schema, output, present, internal, on_error,
+        package, entry, label,
+    )  # fmt: skip
+    return pa.RecordBatchReader.from_batches(schema, stream.batches())
 
 
 def _schema(output: list[str]) -> pa.Schema:
@@ -289,71 +340,127 @@ def _schema(output: list[str]) -> pa.Schema:
     return pa.schema([*fields, pa.field(ROW_NUMBER, pa.int64(), nullable=False)])
 
 
-def _batches(
-    reader: pacsv.CSVStreamingReader,
-    source: _Transcoder,
-    bad: deque[RowError],
-    schema: pa.Schema,
-    output: list[str],
-    present: dict[str, int],
-    internal: list[str],
-    on_error: Callable[[RowError], None] | None,
-    package: str,
-    entry: str,
-    label: str,
-) -> Iterator[pa.RecordBatch]:
-    def emit(error: RowError) -> None:
-        if on_error is None:
-            raise PackageFormatError(
-                package,
-                f"row {error.row_number}: {error.reason}: {error.raw_text[:200]!r}",
-                entry=entry,
-            )
-        on_error(error)
+class _Stream:
+    """The batches of one data file, numbered, with unreadable rows routed to ``on_error``.
 
-    next_row = 1
-    counting = _Counting()
-    try:
-        for batch in reader:
+    A row larger than the parser's block (a field of several megabytes) stops pyarrow's reader;
+    the file is then read again with a block four times larger, skipping the rows already handed
+    on, up to :data:`MAX_BLOCK`.
+    """
+
+    def __init__(
+        self,
+        reader: pacsv.CSVStreamingReader,
+        source: _Transcoder,
+        reopen: Callable[[int], tuple[_Transcoder, pacsv.CSVStreamingReader]],
+        block_size: int,
+        bad: deque[RowError],
+        schema: pa.Schema,
+        output: list[str],
+        present: dict[str, int],
+        internal: list[str],
+        on_error: Callable[[RowError], None] | None,
+        package: str,
+        entry: str,
+        label: str,
+    ) -> None:
+        self.reader, self.source, self.reopen, self.block = reader, source, reopen, block_size
+        self.bad, self.schema, self.output = bad, schema, output
+        self.present, self.internal, self.on_error = present, internal, on_error
+        self.package, self.entry, self.label = package, entry, label
+        self.next_row = 1  # the data row number the next row gets
+        self.parsed = 0  # rows pyarrow handed over so far (before routing undecodable ones)
+        self.replayed = 0  # rows before this number were handed on before a re-read
+
+    def emit(self, error: RowError) -> None:
+        if error.row_number < self.replayed:
+            return  # reported again by a re-read: it went to the error channel already
+        if self.on_error is None:
+            raise PackageFormatError(
+                self.package,
+                f"row {error.row_number}: {error.reason}: {error.raw_text[:200]!r}",
+                entry=self.entry,
+            )
+        self.on_error(error)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            while True:
+                try:
+                    yield from self._read()
+                    break
+                except pa.ArrowInvalid as exc:
+                    if "straddl" not in str(exc) or self.block >= MAX_BLOCK:
+                        raise
+                    self._read_again()
+            while self.bad:
+                self.emit(self.bad.popleft())
+            if self.source.error is not None:
+                raise PackageFormatError(
+                    self.package, f"data file is damaged ({self.source.error})", entry=self.entry
+                ) from self.source.error
+        except pa.ArrowInvalid as exc:
+            raise PackageFormatError(
+                self.package, f"CSV not readable near row {self.next_row}: {exc}", entry=self.entry
+            ) from exc
+        finally:
+            self.source.close()
+
+    def _read_again(self) -> None:
+        self.source.close()
+        self.block *= 4
+        log.info(
+            "%s [%s]: row %d is larger than the read block; reading again with %d MB blocks",
+            self.package, self.entry, self.next_row, self.block >> 20,
+        )  # fmt: skip
+        self.bad.clear()
+        self.replayed = self.next_row
+        self.source, self.reader = self.reopen(self.block)
+
+    def _read(self) -> Iterator[pa.RecordBatch]:
+        bad = self.bad
+        skip = self.parsed  # after a re-read: rows already handed on
+        counting = _Counting()
+        for batch in self.reader:
+            if skip:
+                dropped = min(skip, batch.num_rows)
+                skip -= dropped
+                batch = batch.slice(dropped)
+                if not batch.num_rows:
+                    continue
+            self.parsed += batch.num_rows
             count = batch.num_rows
             spans: list[tuple[int, int]] = []
             while count:
-                if bad and bad[0].row_number <= next_row:
-                    emit(bad.popleft())
-                    next_row += 1
+                if bad and bad[0].row_number < self.replayed:
+                    bad.popleft()
                     continue
-                stop = next_row + count
+                if bad and bad[0].row_number <= self.next_row:
+                    self.emit(bad.popleft())
+                    self.next_row += 1
+                    continue
+                stop = self.next_row + count
                 if bad and bad[0].row_number < stop:
                     stop = bad[0].row_number
-                spans.append((next_row, stop))
-                count -= stop - next_row
-                next_row = stop
+                spans.append((self.next_row, stop))
+                count -= stop - self.next_row
+                self.next_row = stop
             numbers = (
                 pa.concat_arrays([counting.span(a, b) for a, b in spans])
                 if spans
                 else pa.array([], pa.int64())
             )
-            if source.decode_errors:
-                batch, numbers = _route_undecodable(batch, numbers, emit, label, entry)
+            if self.source.decode_errors or self.source.nul_chunks:
+                batch, numbers = _route_unreadable(
+                    batch, numbers, self.emit, self.label, self.entry
+                )
             arrays = [
-                batch.column(internal[present[name]])
-                if name in present
+                batch.column(self.internal[self.present[name]])
+                if name in self.present
                 else pa.nulls(batch.num_rows, pa.string())
-                for name in output
+                for name in self.output
             ]
-            yield pa.RecordBatch.from_arrays([*arrays, numbers], schema=schema)
-        while bad:
-            emit(bad.popleft())
-        if source.error is not None:
-            raise PackageFormatError(
-                package, f"data file is damaged ({source.error})", entry=entry
-            ) from source.error
-    except pa.ArrowInvalid as exc:
-        raise PackageFormatError(
-            package, f"CSV not readable near row {next_row}: {exc}", entry=entry
-        ) from exc
-    finally:
-        source.close()
+            yield pa.RecordBatch.from_arrays([*arrays, numbers], schema=self.schema)
 
 
 class _Counting:
@@ -370,25 +477,39 @@ class _Counting:
         return pc.add(self._base.slice(0, size), pa.scalar(start, pa.int64()))
 
 
-def _route_undecodable(
+UNREADABLE = (
+    (REPLACEMENT, "text not valid in the file's encoding"),
+    ("\x00", "a NUL character in the text"),
+)
+
+
+def _route_unreadable(
     batch: pa.RecordBatch,
     numbers: pa.Array,
     emit: Callable[[RowError], None],
     label: str,
     entry: str,
 ) -> tuple[pa.RecordBatch, pa.Array]:
-    """Take out rows holding U+FFFD (bytes that were not text) and report them."""
-    mask = None
-    for column in batch.columns:
-        hit = pc.match_substring(column, REPLACEMENT)
-        mask = hit if mask is None else pc.or_(mask, hit)
-    if mask is None or not pc.any(mask).as_py():
+    """Take out rows holding U+FFFD (bytes that were not text) or a NUL character and report
+    them, each with what was wrong."""
+    masks = []
+    for needle, _ in UNREADABLE:
+        mask = None
+        for column in batch.columns:
+            hit = pc.match_substring(column, needle)
+            mask = hit if mask is None else pc.or_(mask, hit)
+        masks.append(mask if mask is not None else pa.array([False] * batch.num_rows))
+    either = pc.or_(masks[0], masks[1])
+    if not pc.any(either).as_py():
         return batch, numbers
-    rows = batch.filter(mask)
-    hit_numbers = numbers.filter(mask).to_pylist()
-    for position, number in enumerate(hit_numbers):
+    rows = batch.filter(either)
+    hits = [m.filter(either).to_pylist() for m in masks]
+    for position, number in enumerate(numbers.filter(either).to_pylist()):
         values = [str(rows.column(i)[position].as_py() or "") for i in range(rows.num_columns)]
         text = ",".join('"' + v.replace('"', '""') + '"' for v in values)
-        emit(RowError(label, entry, number, "text not valid in the file's encoding", text))
-    keep = pc.invert(mask)
+        reason = "; ".join(
+            why for (_, why), hit in zip(UNREADABLE, hits, strict=True) if hit[position]
+        )
+        emit(RowError(label, entry, number, reason, text))
+    keep = pc.invert(either)
     return batch.filter(keep), numbers.filter(keep)

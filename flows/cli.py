@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from connectors.errors import ClmSyncError, ConfigError
@@ -110,9 +111,11 @@ def main() -> None:
     except ClmSyncError as exc:
         if _state["debug"]:
             err_console.print_exception()
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[yellow]hint:[/yellow] {escape(exc.hint)}", highlight=False, soft_wrap=True
+            )
         sys.exit(exit_code_for(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

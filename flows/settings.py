@@ -256,8 +256,22 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(key, problem, source=str(source) if source else "environment") from None
     if source is not None:
         settings = _resolve_paths(settings, source.parent.resolve())
+    _check_files(settings, str(source) if source else "environment")
     _register_secrets(settings)
     return settings
+
+
+def _check_files(settings: Settings, source: str) -> None:
+    """Files the settings name must exist: a missing CA bundle would otherwise surface as a bare
+    FileNotFoundError (or a TLS failure) far from the setting that names it."""
+    named = {
+        "scm.ca_bundle": settings.scm.ca_bundle,
+        "scm.certificate_path": settings.scm.certificate_path,
+        "clm.ca_bundle": settings.clm.ca_bundle,
+    }
+    for key, path in named.items():
+        if path is not None and not path.is_file():
+            raise ConfigError(key, f"file {path} does not exist", source=source)
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:

@@ -95,6 +95,9 @@ def push_batch(
         status = packages.wait(execution, timeout=options.timeout, partially_succeeded="accept")
     except PackageJobFailed as exc:
         status = exc.status
+        failure: PackageJobFailed | None = exc
+    else:
+        failure = None
     outcomes = _outcomes(packages, entity, rows, execution, status)
     ledger.record(con, run_id, outcomes)
     if progress is not None:
@@ -103,6 +106,17 @@ def push_batch(
             PushProgress("push", entity.name, first.legal_entity, "package", len(rows), len(rows),
                          done, len(rows) - done)
         )  # fmt: skip
+    whole = _whole_failure(execution, status)
+    if failure is not None and may_import and all(o.reason == whole for o in outcomes):
+        # The import failed as a whole, not record by record: SCM applied nothing and said
+        # nothing about the rows. The push stops here (as it does when SCM stops answering),
+        # so the run fails naming the execution; the next run plans the rows again.
+        raise PackageJobFailed(
+            execution,
+            status,
+            detail=f"{len(rows)} {entity.name} row(s) not applied; the next run sends them again",
+            errors=failure.errors,
+        ) from failure
 
 
 def _known_status(packages: PackageApi, execution: str) -> str | None:
@@ -188,6 +202,11 @@ def _text(errors: Sequence[ExecutionError]) -> str:
     return "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
 
 
+def _whole_failure(execution: str, status: str) -> str:
+    """The reason every row of an execution gets when it failed without naming any row."""
+    return f"execution {execution} ended {status}"
+
+
 def _outcomes(
     packages: PackageApi, entity: Entity, rows: Sequence[PlanRow], execution: str, status: str
 ) -> list[Outcome]:
@@ -196,7 +215,7 @@ def _outcomes(
     errors = packages.execution_errors(execution)
     failed = _failed_rows(packages, entity, rows, execution)
     if status not in ("Succeeded", "PartiallySucceeded") and not failed:
-        reason = f"execution {execution} ended {status}"
+        reason = _whole_failure(execution, status)
         message = _text(errors)[:2000] or reason
         return [
             Outcome(r.seq, "failed", reason=reason, scm_message=message, execution_id=execution)

@@ -230,20 +230,27 @@ class _Landing:
         # Measured on 1M vendor rows this takes about a third less time than staging the stream
         # in a temporary table first; the deletes never leave this transaction.
         t = self.table
-        reader = as_reader(batches, (*t.fields, ROW_NUMBER))
-        columns = self._map_columns(reader.schema)
-        self.con.register(self.stream_name, reader)
+        stream = _GuardedStream(as_reader(batches, (*t.fields, ROW_NUMBER)))
+        columns = self._map_columns(stream.reader.schema)
+        self.con.register(self.stream_name, stream.reader)
         lineage = [
             quote_literal(run_id), quote_literal(batch_id), "CAST(? AS TIMESTAMPTZ)",
             quote_literal(self.source_file), f"TRY_CAST({ROW_NUMBER} AS BIGINT)",
             str(self.load_id),
         ]  # fmt: skip
-        stream_rows = count(
-            self.con,
-            f"INSERT INTO {t.raw} ({quoted_list(t.columns)}) "
-            f"SELECT {self._cast_sql(columns)}, {', '.join(lineage)} FROM {self.stream_name}",
-            [extracted_at],
-        )
+        try:
+            stream_rows = count(
+                self.con,
+                f"INSERT INTO {t.raw} ({quoted_list(t.columns)}) "
+                f"SELECT {self._cast_sql(columns)}, {', '.join(lineage)} FROM {self.stream_name}",
+                [extracted_at],
+            )
+        except duckdb.Error:
+            if stream.error is not None:
+                # DuckDB wraps an error of the stream in its own, traceback and all: hand on the
+                # stream's error (a damaged package, say), which names the file and the problem.
+                raise stream.error from None
+            raise
         bad = _bad_rows_table(bad_rows)
         self.con.register(self.bad_name, bad)
         self._check_row_numbers()
@@ -255,6 +262,7 @@ class _Landing:
             f"FROM (SELECT *, {typecheck.problems_sql(t)} AS _reason FROM {t.raw} "
             f"WHERE _load_id = {self.load_id}) WHERE _reason IS NOT NULL"
         )
+        self._flag_conflicting_keys(raw_json)
         common = [
             run_id, t.source, t.name, legal_entity, batch_id, self.source_file, state.utcnow(),
             self.load_id,
@@ -329,6 +337,44 @@ class _Landing:
         ]
         return ", ".join(parts)
 
+    def _flag_conflicting_keys(self, raw_json: str) -> None:
+        """Rows of this landing that share a key but differ: which one is right cannot be told,
+        so all of them go to the quarantine (exact copies land; the current state keeps one).
+        A CLM object may come twice as two versions: its ``updated_at`` is part of the key."""
+        t = self.table
+        group = [t.key_expr(k) for k in t.keys]
+        names = list(t.keys)
+        if t.source == "clm" and "updated_at" in t.fields:
+            group.append(quote_ident("updated_at"))
+            names.append("updated_at")
+        aliases = [f"_k{i}" for i in range(len(group))]
+        keyed = ", ".join(f"{g} AS {a}" for g, a in zip(group, aliases, strict=True))
+        valid = (
+            f"_load_id = {self.load_id} "
+            f"AND {ROW_NUMBER} NOT IN (SELECT row_number FROM {self.failed})"
+        )
+        # Only key columns are read for the common case, a landing without repeated keys.
+        repeated = self.con.execute(
+            f"SELECT {', '.join(aliases)} FROM (SELECT {keyed} FROM {t.raw} WHERE {valid}) "
+            "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        ).fetchall()
+        if not repeated:
+            return
+        shown = quote_literal(f"duplicate key ({', '.join(names)}) = (")
+        values = " || ', ' || ".join(f"coalesce(c.{a}, '')" for a in aliases)
+        joined = " AND ".join(f"m.{a} IS NOT DISTINCT FROM c.{a}" for a in aliases)
+        self.con.execute(
+            f"INSERT INTO {self.failed} "
+            f"WITH mine AS (SELECT *, {keyed} FROM {t.raw} WHERE {valid}), "
+            f"clashing AS (SELECT {', '.join(aliases)}, list({ROW_NUMBER} ORDER BY {ROW_NUMBER}) "
+            f"AS numbers FROM mine GROUP BY ALL "
+            f"HAVING count(DISTINCT hash({quoted_list(t.fields)})) > 1) "
+            f"SELECT m.{ROW_NUMBER}, {shown} || {values} || '): rows ' || "
+            "array_to_string(c.numbers[1:5], ', ') || CASE WHEN len(c.numbers) > 5 THEN ', ...' "
+            "ELSE '' END || ' differ', "
+            f"CAST(json_object({raw_json}) AS VARCHAR) FROM mine m JOIN clashing c ON {joined}"
+        )
+
     def _check_row_numbers(self) -> None:
         rows = self.con.execute(
             f"SELECT n, count(*) FROM (SELECT {ROW_NUMBER} AS n FROM {self.table.raw} "
@@ -342,6 +388,21 @@ class _Landing:
             raise self.error(f"{rows[0][1]} row(s) have no usable {ROW_NUMBER}")
         shown = ", ".join(f"{n} ({c} times)" for n, c in rows)
         raise self.error(f"row numbers used more than once: {shown}")
+
+
+class _GuardedStream:
+    """A record batch stream that remembers the error its source raised, if any."""
+
+    def __init__(self, source: pa.RecordBatchReader) -> None:
+        self.error: BaseException | None = None
+        self.reader = pa.RecordBatchReader.from_batches(source.schema, self._batches(source))
+
+    def _batches(self, source: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from source
+        except BaseException as exc:
+            self.error = exc
+            raise
 
 
 def as_reader(batches: Batches, empty_columns: Sequence[str]) -> pa.RecordBatchReader:

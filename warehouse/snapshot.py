@@ -6,7 +6,8 @@ query the warehouse itself. At the end of a successful run the writer copies ``r
 to the published one, checkpoints it, marks it read-only and renames it over the previous
 snapshot. A rename is atomic: a reader sees the old file or the new one, never a half-written one,
 and a reader that already has the old file open keeps reading it. A run that fails before
-publishing leaves the previous snapshot exactly as it was.
+publishing leaves the previous snapshot exactly as it was; the half-written copy of a run that was
+killed while publishing is removed by the next publication.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def publish_snapshot(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     _remove(tmp)
+    _remove_abandoned(path)
     copied: dict[str, int] = {}
     con.execute(f"ATTACH {quote_literal(str(tmp))} AS {_ALIAS}")
     try:
@@ -108,6 +110,27 @@ def _copy_schema(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
         rows = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
         copied[f"{schema}.{name}"] = int(rows)
     return copied
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Remove the copies (and their WAL files) that publications killed on the way left next to
+    ``path``: those named after a process that no longer runs. A copy of a live process is that
+    process's publication in progress and is left alone."""
+    prefix = f".{path.name}."
+    for leftover in path.parent.glob(f"{prefix}*.tmp*"):
+        pid = leftover.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(leftover)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def _remove(path: Path) -> None:

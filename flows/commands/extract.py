@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flows.settings import Settings, load_settings
@@ -80,7 +81,8 @@ def _print(report: ExtractReport) -> None:
     )
     for result in report.failures:
         le = f" ({result.legal_entity})" if result.legal_entity else ""
-        console.print(f"[red]{result.status}:[/red] {result.entity}{le}: {result.error}")
+        text = escape(f"{result.entity}{le}: {result.error}")
+        console.print(f"[red]{result.status}:[/red] {text}", highlight=False)
 
 
 @app.command("bootstrap")

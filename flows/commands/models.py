@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from connectors.errors import ModelTestFailed, WarehouseBusy
@@ -89,7 +90,7 @@ def _reader(
     try:
         con = _connect(path, None, read_only=True)
     except WarehouseBusy as exc:
-        console.print(f"[yellow]{exc}; showing models without the warehouse[/yellow]")
+        console.print(f"[yellow]{escape(str(exc))}; showing models without the warehouse[/yellow]")
         yield None
         return
     try:

@@ -19,6 +19,7 @@ where text belongs) goes to the quarantine with its JSON text.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -62,6 +63,8 @@ def _problem(obj: catalog.ClmObject, item: object) -> str | None:
                 return f"{spec.name}: expected an object, found {_shown(value)}"
         elif isinstance(value, dict | list):
             return f"{spec.name}: expected a {spec.type} value, found {_shown(value)}"
+        elif isinstance(value, str) and "\x00" in value:
+            return f"{spec.name}: a NUL character in the text"
     return None
 
 
@@ -262,6 +265,8 @@ def _lines(builder: RowBuilder, path: Path, chunk: int = 50_000) -> Iterator[pa.
     with path.open("rb") as handle:
         for number, line in enumerate(handle, 1):
             raw = line.rstrip(b"\r\n")
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]  # written by Windows tools; not part of a row
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:

@@ -42,6 +42,25 @@ def package_path(landing_dir: Path, execution_id: str) -> Path:
     return Path(landing_dir) / "scm" / f"{_UNSAFE.sub('_', execution_id)}.zip"
 
 
+def remove_abandoned(landing_dir: Path, project: str, *, keep_packages: bool) -> list[str]:
+    """Remove the downloads of ``project`` a killed run left in the landing folder: a package
+    (or a ``.part`` of one) is removed once its entities are landed, but a run killed in between
+    leaves it, and the next export has a new execution id, so it would stay for good. Call it
+    when the project has no pending execution: then every file of it is abandoned. Packages the
+    settings keep are kept. Returns the names removed."""
+    folder = Path(landing_dir) / "scm"
+    prefix = f"{_UNSAFE.sub('_', project)}-"
+    patterns = ("*.zip.part",) if keep_packages else ("*.zip.part", "*.zip")
+    removed = []
+    for pattern in patterns:
+        for path in folder.glob(prefix + pattern):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    if removed:
+        log.info("%s: removed %d download(s) a stopped run left behind", project, len(removed))
+    return removed
+
+
 def fetch(ctx: ExtractContext, execution_id: str) -> tuple[Path, dict[str, int]]:
     """Download the execution's package (a fresh URL when the first one has expired) and read
     the rows SCM says it exported per entity (``DataManagementExecutionJobDetails``)."""

@@ -6,11 +6,14 @@ quarantine) with its watermark, in one transaction per entity.
 
 SCM moves a project's change tracking as soon as an export succeeds, so an export whose package
 is lost can never be asked for again. The execution is therefore recorded as *pending* for every
-entity of the project the moment SCM accepts it (before the wait, so a run that dies while
-waiting does not forget it either); landing an entity clears its mark, a failed execution clears
-all of them. A run first finishes pending executions (status, a fresh URL for the same execution,
-download, land) and exports again only when none is left: an older package landed after a newer
-one, or a pending one overwritten by a new export, would lose changes.
+entity of the project under the id chosen for it before ``ExportToPackage`` is even sent (a run
+killed between SCM's answer and the record would otherwise forget an accepted export, and its
+changes with it); landing an entity clears its mark, a failed or refused execution clears all of
+them. A pending execution SCM does not know was never accepted, or is so old SCM cleaned it up:
+either way its entities are exported in full, which can lose nothing. A run first finishes
+pending executions (status, a fresh URL for the same execution, download, land) and exports
+again only when none is left: an older package landed after a newer one, or a pending one
+overwritten by a new export, would lose changes.
 
 A package carries every entity of its project, so all of them are landed, whatever entities the
 run was asked for. An entity never landed in this warehouse, or asked for in ``full``, is
@@ -37,7 +40,7 @@ from connectors.errors import (
     PackageJobTimeout,
 )
 from connectors.odata import ODataClient
-from flows.steps.extract_package import fetch, land_package, result_for
+from flows.steps.extract_package import fetch, land_package, remove_abandoned, result_for
 from flows.steps.extract_types import EntityResult, ExtractContext
 from warehouse import state
 
@@ -101,6 +104,9 @@ def extract_project(
                     )
                     results.append(blocked)
             return results
+        remove_abandoned(
+            ctx.settings.warehouse.landing_dir, project, keep_packages=ctx.keep_packages
+        )
         states = _states(cur, le)
         first = {e.name for e in entities if not states.get(e.name, (None, None, None))[2]}
         exported = _export_and_land(ctx, cur, project, le, entities, needs_full | first)
@@ -123,13 +129,11 @@ def _recover(
     needs_full: set[str],
 ) -> list[EntityResult]:
     """Consume a pending execution: land it if it succeeded, forget it if it failed. One that
-    SCM no longer knows (its history is cleaned up after some days) is forgotten too, and its
-    entities are exported in full, since its changes cannot be asked for again."""
+    SCM does not know (never accepted, or its history cleaned up after some days) is forgotten
+    too, and its entities are exported in full, since its changes cannot be asked for again."""
     log.info("%s: finishing pending execution %s", project, execution_id)
-    if _forgotten(ctx, execution_id, started):
-        log.warning(
-            "%s: SCM no longer knows execution %s; exporting in full", project, execution_id
-        )
+    if _forgotten(ctx, execution_id):
+        log.warning("%s: SCM does not know execution %s; exporting in full", project, execution_id)
         for entity in entities:
             state.clear_pending(cur, SOURCE, entity.name, le)
             needs_full.add(entity.name)
@@ -141,8 +145,17 @@ def _recover(
             partially_succeeded=ctx.settings.sync.partially_succeeded,
         )
     except PackageJobFailed as exc:
-        if exc.status == "PartiallySucceeded":  # refused by policy, yet SCM moved on: keep it
-            return [result_for(e, le, execution_id).fail(_refused(exc)) for e in entities]
+        if exc.status == "PartiallySucceeded":
+            # Refused by policy, yet SCM moved its change tracking: only a full export brings
+            # those changes back, and it replaces the refused package.
+            log.warning(
+                "%s: pending execution %s partially succeeded (refused); exporting in full",
+                project, execution_id,
+            )  # fmt: skip
+            for entity in entities:
+                state.clear_pending(cur, SOURCE, entity.name, le)
+                needs_full.add(entity.name)
+            return []
         log.warning("%s: pending execution %s ended %s", project, execution_id, exc.status)
         for entity in entities:
             state.clear_pending(cur, SOURCE, entity.name, le)
@@ -166,15 +179,15 @@ def _recover(
     return land_package(ctx, cur, path, counts, le, execution_id, started, entities)
 
 
-def _forgotten(ctx: ExtractContext, execution_id: str, started: datetime) -> bool:
-    """True when SCM answers "not found" for an execution started longer ago than any
-    execution may take (right after queuing, "not found" only means "not yet")."""
+def _forgotten(ctx: ExtractContext, execution_id: str) -> bool:
+    """True when SCM answers "not found" for a pending execution: the run that asked for it is
+    over, so SCM either never accepted it (the run died sending it) or has cleaned it up. Were
+    SCM merely slow to show an execution it accepted, the full export that follows is queued
+    after it and holds every row, so nothing is lost either way."""
     try:
         ctx.clients.packages.execution_status(execution_id)
     except ODataRequestError as exc:
-        age = (state.utcnow() - started).total_seconds()
-        gone = exc.status == 400 and "were not found" in exc.server_message
-        return gone and age > ctx.settings.scm.package_timeout_seconds
+        return exc.status == 400 and "were not found" in exc.server_message
     return False
 
 
@@ -199,9 +212,18 @@ def _export_and_land(
         with state.step(cur, ctx.run_id, "scm_export", legal_entity=le) as step:
             for entity in toggled:
                 projects.set_refresh_type(odata, project, entity.label, projects.FULL)
-            execution_id = _start(ctx, project, le, execution_id)
-            started = state.utcnow()
             state.set_pending(cur, SOURCE, names, le, execution_id, run_id=ctx.run_id)
+            try:
+                accepted = _start(ctx, project, le, execution_id)
+            except ODataError as exc:
+                if exc.status != 0:  # refused: SCM started nothing
+                    for name in names:
+                        state.clear_pending(cur, SOURCE, name, le)
+                raise
+            if accepted != execution_id:
+                execution_id = accepted
+                state.set_pending(cur, SOURCE, names, le, execution_id, run_id=ctx.run_id)
+            started = state.utcnow()
             step.detail.update(
                 project=project, execution_id=execution_id, full=sorted(e.name for e in full)
             )
@@ -238,14 +260,16 @@ def _export_and_land(
 def _refused(exc: PackageJobFailed) -> PackageJobFailed:
     """A ``PartiallySucceeded`` export refused by ``sync.partially_succeeded = "fail"``. SCM
     moved its change tracking all the same, so the execution stays pending (its changes are
-    not asked for again) and its entities fail until someone decides."""
+    not asked for again) and this run's entities fail; the next run replaces it with a full
+    export of the project."""
     refused = PackageJobFailed(
         exc.execution_id, exc.status, detail="refused by sync.partially_succeeded = fail",
         errors=exc.errors,
     )  # fmt: skip
     refused.hint = (
-        "Look at the execution's errors in SCM, then run `clmsync extract --full` (a fresh full "
-        'export replaces it) or set sync.partially_succeeded = "accept" to land it as it is.'
+        "Look at the execution's errors in SCM; the next run exports the project in full, which "
+        'replaces it (or set sync.partially_succeeded = "accept" to land such exports as they '
+        "are)."
     )
     return refused
 

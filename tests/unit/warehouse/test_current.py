@@ -44,9 +44,10 @@ def current_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
     return rows(con, f"SELECT {COLUMNS} FROM current_scm.purchase_agreement_lines ORDER BY ALL")
 
 
-def test_latest_row_per_key_wins_by_extraction_time_then_landing_then_row(
+def test_latest_row_per_key_wins_by_extraction_time_then_landing(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
+    # Two different rows for one key in one file cannot be ordered: landing quarantines both.
     land(con, [("PA1", "1", "old"), ("PA1", "1", "later row")], "E1", hours=1)
     land(con, [("PA1", "1", "extracted earlier")], "E2", hours=0)
     land(con, [("PA1", "2", "first"), ("PA2", "1", "x")], "E3", hours=2)
@@ -54,7 +55,7 @@ def test_latest_row_per_key_wins_by_extraction_time_then_landing_then_row(
     result = current.refresh_current(con, LINES)
     assert (result.loads, result.changed, result.applied) == (4, 3, 3)
     assert current_rows(con) == [
-        ("PA1", "1", "later row"),
+        ("PA1", "1", "extracted earlier"),
         ("PA1", "2", "second landing, same time"),
         ("PA2", "1", "x"),
     ]
