@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from connectors.errors import ClmSyncError, ConfigError
+from connectors.logs import setup_logging
 from flows.commands import emulator as emulator_commands
 from flows.commands import extract as extract_commands
 from flows.commands import models as models_commands
@@ -70,9 +71,24 @@ def _root(
             "--version", callback=_version_callback, is_eager=True, help="Show the version."
         ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of errors and log at DEBUG.")
+    ] = False,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            envvar="CLMSYNC_LOG_LEVEL",
+            help="Level of the log written to stderr (DEBUG, INFO, WARNING, ERROR).",
+        ),
+    ] = "WARNING",
 ) -> None:
     _state["debug"] = debug
+    level = "DEBUG" if debug else log_level.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
+    # Every record, ours or a library's, goes through the filter that masks secrets.
+    setup_logging(level)
 
 
 @config_app.command("check")
