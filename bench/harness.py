@@ -19,6 +19,7 @@ import platform
 import statistics
 import subprocess
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -180,13 +181,21 @@ def run_rounds(
 
 
 def versions(packages: Iterable[str] = PACKAGES) -> str:
+    """``name version`` of each package; clmsync from its pyproject when run from a checkout."""
     found = []
     for name in packages:
         try:
             found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
-            found.append(f"{name} -")
+            found.append(f"{name} {_project_version() if name == 'clmsync' else '-'}")
     return ", ".join(found)
+
+
+def _project_version() -> str:
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    with contextlib.suppress(OSError, tomllib.TOMLDecodeError, KeyError):
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+    return "-"
 
 
 def machine() -> str:
