@@ -300,6 +300,17 @@ class ModelTestFailed(ClmSyncError, TerminalError):
         super().__init__(f"{len(self.failures)} error-level model test(s) failed: {shown}{more}")
 
 
+class PlanError(ClmSyncError, TerminalError):
+    """A push plan cannot be made or found: a deltas relation or column is missing, no plan
+    exists for the run, or a plan that has started cannot be replaced. ``relation`` says where."""
+
+    def __init__(
+        self, message: str, *, relation: str | None = None, hint: str | None = None
+    ) -> None:
+        self.relation = relation
+        super().__init__(message, hint=hint)
+
+
 class GuardrailError(ClmSyncError, TerminalError):
     """A push was refused by a guardrail. ``rule`` names it, ``override`` says how to bypass it."""
 

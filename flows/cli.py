@@ -14,7 +14,9 @@ from rich.tree import Tree
 
 from connectors.errors import ClmSyncError, ConfigError
 from flows.commands import emulator as emulator_commands
+from flows.commands import extract as extract_commands
 from flows.commands import models as models_commands
+from flows.commands import push as push_commands
 from flows.settings import load_settings
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ config_app = typer.Typer(help="Inspect and validate the settings.", no_args_is_h
 app.add_typer(config_app, name="config")
 app.add_typer(models_commands.app, name="models")
 app.add_typer(emulator_commands.app, name="emulator")
+app.add_typer(extract_commands.app)
+app.add_typer(push_commands.app)
 
 console = Console()
 err_console = Console(stderr=True)

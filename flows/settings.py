@@ -143,7 +143,10 @@ class SyncSettings(_Section):
         description="SCM entity sets in scope (OData names)",
     )
     odata_row_threshold: int = Field(
-        2000, ge=0, description="At or under this many rows an entity is pushed through OData"
+        120,
+        ge=0,
+        description="At or under this many rows an entity is pushed through OData "
+        "(default: the crossover measured by python -m bench.push)",
     )
     changeset_size: int = Field(100, ge=1, le=5000, description="Operations per OData changeset")
     guardrail_share: float = Field(
@@ -259,7 +262,7 @@ def load_settings(path: Path | None = None) -> Settings:
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
     def resolve(p: Path | None) -> Path | None:
-        return None if p is None or p.is_absolute() else base / p
+        return p if p is None or p.is_absolute() else base / p
 
     wh = settings.warehouse
     return settings.model_copy(

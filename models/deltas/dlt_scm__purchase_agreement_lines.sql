@@ -1,0 +1,129 @@
+-- What SCM must receive for purchase agreement lines: one row per change (create, update or
+-- close of one line), read by the loader.
+--
+-- create: a CLM line SCM lacks, on a new agreement created in the same push (kind
+--   new_agreement) or on a CLM-owned agreement SCM has (kind line_added), with a unit that maps
+--   and a product released to the legal entity. LineNumber and PurchaseAgreementId are left
+--   out: SCM numbers the line and finds its agreement by ExternalContractId in that legal
+--   entity; `keys` is the natural key (legal entity + ExternalContractLineId = the CLM id).
+-- update: dates and price the CLM changed, only those, with SCM's values in `before`.
+-- close: a line the CLM removed: SCM deletes it (`payload` {}; `before` what it held).
+
+with
+
+new_documents as (
+
+    select * from intermediate.int_new_documents
+
+),
+
+lines as (
+
+    select * from intermediate.int_agreement_lines_mapped
+
+),
+
+changes as (
+
+    select * from intermediate.int_document_changes
+
+),
+
+creates as (
+
+    select
+        'create' as action,
+        lines.legal_entity,
+        lines.line_id as record_key,
+        lines.line_id as clm_id,
+        new_documents.kind,
+        to_json(map_from_entries([
+            {k: 'PurchaseAgreementLegalEntityId', v: lines.legal_entity},
+            {k: 'ExternalContractLineId', v: lines.line_id}
+        ])) as keys,
+        to_json(map_from_entries(list_filter([
+            {k: 'PurchaseAgreementLegalEntityId', v: lines.legal_entity},
+            {k: 'ExternalContractId', v: lines.contract_id},
+            {k: 'ExternalContractLineId', v: lines.line_id},
+            {k: 'CommitmentType', v: 'ProductQuantity'},
+            {k: 'CommittedQuantity', v: rtrim(rtrim(cast(lines.quantity as varchar), '0'), '.')},
+            {k: 'EffectiveDate', v: strftime(lines.effective_date, '%Y-%m-%d')},
+            {k: 'ExpirationDate', v: strftime(lines.expiration_date, '%Y-%m-%d')},
+            {k: 'ItemNumber', v: lines.item_number},
+            {k: 'ProcurementProductCategoryName', v: lines.procurement_category},
+            {k: 'Price', v: rtrim(rtrim(cast(lines.unit_price as varchar), '0'), '.')},
+            {k: 'PriceQuantity', v: '1'},
+            {k: 'UnitSymbol', v: lines.scm_unit}
+        ], lambda f: f.v is not null))) as payload,
+        cast(null as json) as before
+    from new_documents
+    inner join lines
+        on lines.line_id = new_documents.clm_id
+    where new_documents.object = 'agreement_line'
+        and new_documents.outcome = 'create'
+
+),
+
+updates as (
+
+    select
+        changes.action,
+        changes.legal_entity,
+        changes.record_key,
+        changes.clm_id,
+        changes.kind,
+        to_json(map_from_entries([
+            {k: 'PurchaseAgreementLegalEntityId', v: changes.legal_entity},
+            {k: 'PurchaseAgreementId', v: any_value(lines.scm_purchase_agreement_id)},
+            {k: 'LineNumber', v: split_part(changes.record_key, '|', 2)}
+        ])) as keys,
+        case
+            when changes.action = 'close' then to_json(map())
+            else to_json(map_from_entries(
+                list({k: changes.field, v: changes.new_value} order by changes.field)
+            ))
+        end as payload,
+        case
+            when changes.action = 'close' then to_json(map_from_entries([
+                {k: 'EffectiveDate', v: strftime(any_value(lines.scm_effective_date), '%Y-%m-%d')},
+                {k: 'ExpirationDate', v: strftime(any_value(lines.scm_expiration_date), '%Y-%m-%d')},
+                {k: 'ItemNumber', v: any_value(lines.scm_item_number)},
+                {k: 'Price', v: rtrim(rtrim(cast(any_value(lines.scm_price) as varchar), '0'), '.')}
+            ]))
+            else to_json(map_from_entries(
+                list({k: changes.field, v: changes.scm_value} order by changes.field)
+            ))
+        end as before
+    from changes
+    inner join lines
+        on lines.line_id = changes.clm_id
+    where changes.entity = 'CLMIntegrationPurchaseAgreementLines'
+        and changes.action in ('update', 'close')
+        and not changes.is_blocked
+    group by changes.action, changes.legal_entity, changes.record_key, changes.clm_id, changes.kind
+
+),
+
+final as (
+
+    select
+        md5(concat_ws('|', 'CLMIntegrationPurchaseAgreementLines', legal_entity, record_key,
+                      action, payload::varchar)) as delta_id,
+        action,
+        'CLMIntegrationPurchaseAgreementLines' as entity,
+        legal_entity,
+        record_key,
+        clm_id,
+        kind,
+        keys,
+        payload,
+        before
+    from (
+        select * from creates
+        union all
+        select * from updates
+    )
+
+)
+
+select * from final
