@@ -6,8 +6,9 @@ file-backed DuckDB database through:
 
 * **clmsync**: the connectors wired from the emulator's ``clmsync.toml`` by
   ``flows.clients.build_clients`` (msal token, retry policy, CA-pinned session),
-  ``ODataClient.pages`` → Arrow record batches of text → ``warehouse.landing.land_scm`` (type
-  checks, lineage, accounting against ``$count``);
+  ``ODataClient.pages`` (``$select`` of the catalog's fields, as the extraction asks) → Arrow
+  record batches of text by the extraction's ``rows_to_table`` → ``warehouse.landing.land_scm``
+  (type checks, lineage, accounting against ``$count``);
 * **dlt**: ``dlt.sources.rest_api`` pointed at the same endpoint with the same bearer token
   (fetched from the emulator's token endpoint), ``@odata.nextLink`` as a JSON link paginator,
   ``value`` as the data selector, loaded with ``loader_file_format="parquet"``. dlt's own session
@@ -39,6 +40,7 @@ from connectors import catalog
 from emulator.server import EmulatorInfo, running_emulator
 from flows.clients import Clients, build_clients
 from flows.settings import load_settings
+from flows.steps.extract_odata import rows_to_table
 from warehouse import db, landing
 
 SUMMARY = "100k vendors over OData paging into DuckDB: clmsync vs dlt's REST API source"
@@ -69,7 +71,8 @@ def run(options: Options) -> harness.Result:
             expected = clients.odata.count(ENTITY.name, cross_company=True)
             contenders = {
                 CLMSYNC: _checked(
-                    lambda: extract_clmsync(clients, work / f"c{next(counter)}.duckdb"), expected
+                    lambda: extract_clmsync(clients, work / f"c{next(counter)}.duckdb", expected),
+                    expected,
                 ),
                 DLT: _checked(
                     lambda: extract_dlt(info, work / f"d{next(counter)}.duckdb"), expected
@@ -120,25 +123,18 @@ def _checked(step: Step, expected: int) -> Callable[[], float]:
 def page_batches(
     pages: Iterable[list[dict[str, Any]]], entity: catalog.Entity
 ) -> Iterator[pa.RecordBatch]:
-    """OData pages as Arrow batches of text in catalog order, plus ``_row_number``.
-
-    JSON numbers become their text (``164000.0``); landing checks it as the catalog type says.
-    """
+    """OData pages as the extraction turns them into Arrow: text in catalog order, numbers in
+    canonical text, plus ``_row_number`` (``flows.steps.extract_odata.rows_to_table``)."""
     first = 1
     for rows in pages:
-        columns = {}
-        for field in entity.fields:
-            values = pa.array([row.get(field.name) for row in rows])
-            columns[field.name] = values if values.type == pa.string() else values.cast(pa.string())
-        columns[landing.ROW_NUMBER] = pa.array(range(first, first + len(rows)), pa.int64())
+        yield from rows_to_table(entity.field_names, rows, first).to_batches()
         first += len(rows)
-        yield pa.RecordBatch.from_pydict(columns)
 
 
-def extract_clmsync(clients: Clients, database: Path) -> tuple[float, Path, str]:
+def extract_clmsync(clients: Clients, database: Path, expected: int) -> tuple[float, Path, str]:
     started = time.perf_counter()
     con = db.connect(database)
-    pages = clients.odata.pages(ENTITY.name, cross_company=True)
+    pages = clients.odata.pages(ENTITY.name, select=ENTITY.field_names, cross_company=True)
     landing.land_scm(
         con,
         ENTITY,
@@ -147,6 +143,7 @@ def extract_clmsync(clients: Clients, database: Path) -> tuple[float, Path, str]
         execution_id=f"odata-{database.stem}",
         source_file=f"odata:{ENTITY.name}",
         legal_entity=None,
+        expected_rows=expected,
     )
     con.close()
     return time.perf_counter() - started, database, "raw_scm.vendors"
