@@ -17,6 +17,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from pydantic import BaseModel, Field
 
 from flows.bootstrap import retry_if_transient
@@ -56,7 +57,13 @@ def extract_unit(unit: Unit) -> list[EntityResult]:
 
 
 def _submit(units: Sequence[Unit], workers: int) -> list[EntityResult]:
-    futures = [(unit, extract_unit.submit(unit)) for unit in units]
+    """Each unit as a task, at most ``workers`` (``sync.extract_concurrency``) at a time."""
+    futures: list[tuple[Unit, PrefectFuture[list[EntityResult]]]] = []
+    for unit in units:
+        running = [f for _, f in futures if not f.state.is_final()]
+        if len(running) >= workers:
+            running[0].wait()
+        futures.append((unit, extract_unit.submit(unit)))
     results: list[EntityResult] = []
     for unit, future in futures:
         outcome = future.result(raise_on_failure=False)

@@ -20,11 +20,8 @@ exported with ``DefaultRefreshType = FullPush`` for that export and set back aft
 from __future__ import annotations
 
 import logging
-import re
-import time
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -35,23 +32,18 @@ from connectors.errors import (
     BlobUrlExpired,
     DownloadError,
     ODataError,
-    PackageFormatError,
+    ODataRequestError,
     PackageJobFailed,
     PackageJobTimeout,
 )
 from connectors.odata import ODataClient
-from connectors.package import PackageReader, RowError
+from flows.steps.extract_package import fetch, land_package, result_for
 from flows.steps.extract_types import EntityResult, ExtractContext
-from warehouse import landing, state
-from warehouse.db import transaction
+from warehouse import state
 
 log = logging.getLogger(__name__)
 
 SOURCE: Literal["scm"] = "scm"
-
-
-def _result(entity: catalog.Entity, le: str, execution_id: str | None = None) -> EntityResult:
-    return EntityResult(SOURCE, entity.name, le, "package", batch_id=execution_id)
 
 
 def _states(
@@ -101,7 +93,7 @@ def extract_project(
             waiting = {e.name for _, members in left.values() for e in members}
             for entity in entities:
                 if entity.name not in waiting:
-                    blocked = _result(entity, le)
+                    blocked = result_for(entity, le)
                     blocked.status = "blocked"
                     blocked.error = (
                         f"not exported: execution(s) {', '.join(sorted(left))} of project "
@@ -130,8 +122,18 @@ def _recover(
     entities: list[catalog.Entity],
     needs_full: set[str],
 ) -> list[EntityResult]:
-    """Consume a pending execution: land it if it succeeded, forget it if it failed."""
+    """Consume a pending execution: land it if it succeeded, forget it if it failed. One that
+    SCM no longer knows (its history is cleaned up after some days) is forgotten too, and its
+    entities are exported in full, since its changes cannot be asked for again."""
     log.info("%s: finishing pending execution %s", project, execution_id)
+    if _forgotten(ctx, execution_id, started):
+        log.warning(
+            "%s: SCM no longer knows execution %s; exporting in full", project, execution_id
+        )
+        for entity in entities:
+            state.clear_pending(cur, SOURCE, entity.name, le)
+            needs_full.add(entity.name)
+        return []
     try:
         ctx.clients.packages.wait(
             execution_id,
@@ -139,17 +141,19 @@ def _recover(
             partially_succeeded=ctx.settings.sync.partially_succeeded,
         )
     except PackageJobFailed as exc:
+        if exc.status == "PartiallySucceeded":  # refused by policy, yet SCM moved on: keep it
+            return [result_for(e, le, execution_id).fail(_refused(exc)) for e in entities]
         log.warning("%s: pending execution %s ended %s", project, execution_id, exc.status)
         for entity in entities:
             state.clear_pending(cur, SOURCE, entity.name, le)
         return []
     except Exception as exc:
-        return [_result(e, le, execution_id).fail(exc) for e in entities]
+        return [result_for(e, le, execution_id).fail(exc) for e in entities]
     try:
-        path, counts = _fetch(ctx, execution_id)
+        path, counts = fetch(ctx, execution_id)
     except DownloadError as exc:
         if isinstance(exc, BlobUrlExpired) or "404" not in exc.reason:
-            return [_result(e, le, execution_id).fail(exc) for e in entities]
+            return [result_for(e, le, execution_id).fail(exc) for e in entities]
         # The package is gone from blob storage (SCM keeps it 7 days): its changes can only
         # come back through a full export.
         log.warning("%s: package of %s is gone; exporting in full", project, execution_id)
@@ -158,8 +162,20 @@ def _recover(
             needs_full.add(entity.name)
         return []
     except Exception as exc:
-        return [_result(e, le, execution_id).fail(exc) for e in entities]
-    return _land_package(ctx, cur, path, counts, le, execution_id, started, entities)
+        return [result_for(e, le, execution_id).fail(exc) for e in entities]
+    return land_package(ctx, cur, path, counts, le, execution_id, started, entities)
+
+
+def _forgotten(ctx: ExtractContext, execution_id: str, started: datetime) -> bool:
+    """True when SCM answers "not found" for an execution started longer ago than any
+    execution may take (right after queuing, "not found" only means "not yet")."""
+    try:
+        ctx.clients.packages.execution_status(execution_id)
+    except ODataRequestError as exc:
+        age = (state.utcnow() - started).total_seconds()
+        gone = exc.status == 400 and "were not found" in exc.server_message
+        return gone and age > ctx.settings.scm.package_timeout_seconds
+    return False
 
 
 def _export_and_land(
@@ -195,8 +211,10 @@ def _export_and_land(
                     timeout=ctx.settings.scm.package_timeout_seconds,
                     partially_succeeded=ctx.settings.sync.partially_succeeded,
                 )
-            except PackageJobFailed:
-                for name in names:
+            except PackageJobFailed as exc:
+                if exc.status == "PartiallySucceeded":
+                    raise _refused(exc) from exc
+                for name in names:  # SCM kept its change tracking: nothing to remember
                     state.clear_pending(cur, SOURCE, name, le)
                 raise
             except PackageJobTimeout:
@@ -206,15 +224,30 @@ def _export_and_land(
                 raise
             step.detail["status"] = status
     except Exception as exc:
-        return [_result(e, le, execution_id).fail(exc) for e in entities]
+        return [result_for(e, le, execution_id).fail(exc) for e in entities]
     finally:
         if restore:
             _restore(odata, project, toggled)
     try:
-        path, counts = _fetch(ctx, execution_id)
+        path, counts = fetch(ctx, execution_id)
     except Exception as exc:
-        return [_result(e, le, execution_id).fail(exc) for e in entities]
-    return _land_package(ctx, cur, path, counts, le, execution_id, started, entities)
+        return [result_for(e, le, execution_id).fail(exc) for e in entities]
+    return land_package(ctx, cur, path, counts, le, execution_id, started, entities)
+
+
+def _refused(exc: PackageJobFailed) -> PackageJobFailed:
+    """A ``PartiallySucceeded`` export refused by ``sync.partially_succeeded = "fail"``. SCM
+    moved its change tracking all the same, so the execution stays pending (its changes are
+    not asked for again) and its entities fail until someone decides."""
+    refused = PackageJobFailed(
+        exc.execution_id, exc.status, detail="refused by sync.partially_succeeded = fail",
+        errors=exc.errors,
+    )  # fmt: skip
+    refused.hint = (
+        "Look at the execution's errors in SCM, then run `clmsync extract --full` (a fresh full "
+        'export replaces it) or set sync.partially_succeeded = "accept" to land it as it is.'
+    )
+    return refused
 
 
 def _start(ctx: ExtractContext, project: str, le: str, execution_id: str) -> str:
@@ -240,155 +273,3 @@ def _restore(odata: ODataClient, project: str, entities: Sequence[catalog.Entity
             projects.set_refresh_type(odata, project, entity.label, projects.INCREMENTAL)
         except ODataError as exc:  # bootstrap repairs it next run; the export itself is fine
             log.warning("%s: could not set %s back to incremental: %s", project, entity.name, exc)
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def package_path(landing_dir: Path, execution_id: str) -> Path:
-    """Where an execution's package is downloaded to."""
-    return Path(landing_dir) / "scm" / f"{_UNSAFE.sub('_', execution_id)}.zip"
-
-
-def _fetch(ctx: ExtractContext, execution_id: str) -> tuple[Path, dict[str, int]]:
-    """Download the execution's package (a fresh URL when the first one has expired) and read
-    the rows SCM says it exported per entity (``DataManagementExecutionJobDetails``)."""
-    packages = ctx.clients.packages
-    dest = package_path(ctx.settings.warehouse.landing_dir, execution_id)
-    try:
-        packages.download(packages.exported_package_url(execution_id), dest)
-    except BlobUrlExpired:
-        log.info("package URL of %s expired; asking SCM for a fresh one", execution_id)
-        packages.download(packages.exported_package_url(execution_id), dest)
-    counts = {
-        str(row.get("EntityName", "")).lower(): int(row.get("StagingRecordsCreatedCount") or 0)
-        for row in packages.execution_job_details(execution_id)
-    }
-    return dest, counts
-
-
-def _land_package(
-    ctx: ExtractContext,
-    cur: duckdb.DuckDBPyConnection,
-    path: Path,
-    counts: dict[str, int],
-    le: str,
-    execution_id: str,
-    extracted_at: datetime,
-    entities: Sequence[catalog.Entity],
-) -> list[EntityResult]:
-    """Land each of ``entities`` from a downloaded package, then remove the file (unless the
-    run keeps packages)."""
-    results = []
-    try:
-        with PackageReader(path) as reader:
-            empty = [e for e in entities if _empty(reader, e, counts.get(e.label.lower()))]
-            if empty:
-                results += _advance_unchanged(ctx, cur, le, execution_id, empty)
-            for entity in entities:
-                if entity in empty:
-                    continue
-                results.append(
-                    land_entity(
-                        ctx, cur, reader, entity, le, execution_id, extracted_at,
-                        counts.get(entity.label.lower()),
-                    )
-                )  # fmt: skip
-    except PackageFormatError as exc:  # the package itself is unreadable
-        results = [_result(e, le, execution_id).fail(exc) for e in entities]
-    finally:
-        if not ctx.keep_packages:
-            path.unlink(missing_ok=True)
-    if ctx.keep_packages:
-        for result in results:
-            result.package = path
-    return results
-
-
-def _empty(reader: PackageReader, entity: catalog.Entity, expected: int | None) -> bool:
-    """True when SCM exported no row of ``entity`` and its data file indeed holds none."""
-    if expected != 0:
-        return False
-    found = next((p for p in reader.entities() if p.label.lower() == entity.label.lower()), None)
-    if found is None:
-        return False
-    errors: list[RowError] = []
-    stream = reader.open_csv(found.label, on_error=errors.append)
-    try:
-        return not any(batch.num_rows for batch in stream) and not errors
-    finally:
-        stream.close()
-
-
-def _advance_unchanged(
-    ctx: ExtractContext,
-    cur: duckdb.DuckDBPyConnection,
-    le: str,
-    execution_id: str,
-    entities: Sequence[catalog.Entity],
-) -> list[EntityResult]:
-    """Entities the execution carried no row of: their watermark moves (in one transaction,
-    with one step for all of them); nothing is landed."""
-    results = [_result(e, le, execution_id) for e in entities]
-    watermark = state.Watermark(execution_id=execution_id)
-    try:
-        with state.step(cur, ctx.run_id, "scm_land", legal_entity=le) as step:
-            with transaction(cur):
-                for entity in entities:
-                    state.advance(
-                        cur, SOURCE, entity.name, le, watermark, rows=0, run_id=ctx.run_id
-                    )
-            step.status = "unchanged"
-            step.detail.update(execution_id=execution_id, unchanged=[e.name for e in entities])
-    except Exception as exc:
-        return [r.fail(exc) for r in results]
-    for result in results:
-        result.status, result.expected = "unchanged", 0
-    return results
-
-
-def land_entity(
-    ctx: ExtractContext,
-    cur: duckdb.DuckDBPyConnection,
-    reader: PackageReader,
-    entity: catalog.Entity,
-    le: str,
-    execution_id: str,
-    extracted_at: datetime,
-    expected: int | None,
-) -> EntityResult:
-    """Land one entity's data file of a package, with its watermark, in one transaction."""
-    result = _result(entity, le, execution_id)
-    result.expected = expected
-    begin = time.perf_counter()
-    try:
-        with state.step(cur, ctx.run_id, "scm_land", entity=entity.name, legal_entity=le) as step:
-            found = next(
-                (p for p in reader.entities() if p.label.lower() == entity.label.lower()), None
-            )
-            if found is None:
-                # This package will never hold it: forget it, so the next run exports again.
-                state.clear_pending(cur, SOURCE, entity.name, le)
-                raise PackageFormatError(
-                    reader.path.name, f"entity '{entity.label}' is not in the package"
-                )
-            errors: list[RowError] = []
-            landed = landing.land_scm(
-                cur, entity, reader.open_csv(found.label, on_error=errors.append),
-                run_id=ctx.run_id, execution_id=execution_id, source_file=found.file,
-                legal_entity=le, extracted_at=extracted_at, bad_rows=errors,
-                expected_rows=expected, watermark=state.Watermark(execution_id=execution_id),
-            )  # fmt: skip
-            result.extracted, result.landed = landed.rows_in, landed.landed
-            result.quarantined, result.load_id = landed.quarantined, landed.load_id
-            result.status = "unchanged" if landed.skipped else "succeeded"
-            step.rows = landed.landed
-            step.detail.update(
-                execution_id=execution_id, extracted=landed.rows_in,
-                quarantined=landed.quarantined, expected=expected, skipped=landed.skipped,
-            )  # fmt: skip
-    except Exception as exc:
-        result.fail(exc)
-    finally:
-        result.seconds = time.perf_counter() - begin
-    return result

@@ -82,7 +82,16 @@ def test_rows_changed_while_pages_are_read_are_not_missed_nor_landed_twice(
     held, truth = clm_rows(h, CONTRACTS)
     assert held == truth
     assert _title(h, changed[0]) == "Changed at the boundary"
-    # Pages served twice were not landed twice: one raw row per (id, updated_at).
+    # Pages served again were dropped before landing: one raw row per (id, updated_at).
+    detail = json.loads(
+        h.scalar(
+            "SELECT detail FROM ops.runs WHERE step = 'clm_extract' AND run_id = ?", [report.run_id]
+        )
+    )
+    # The first page was served twice more: 99 rows read before (the changed one had moved to
+    # the end) and then 100; the changed row was read twice, once per version.
+    contracts = h.store.execute("SELECT count(*) FROM clm.contracts").fetchall()[0][0]
+    assert (detail["extracted"], detail["duplicates"]) == (contracts + 1 + 199, 199)
     assert (
         h.scalar("SELECT count(*) - count(DISTINCT (id, updated_at)) FROM raw_clm.contracts") == 0
     )

@@ -150,3 +150,30 @@ def test_a_package_short_of_scm_count_fails_that_entity_and_lands_on_the_next_ru
     again = h.extract(**USMF)
     assert again.ok, again.failures
     assert _current_name(h, account) == "Short Count plc"
+
+
+def test_a_partially_succeeded_export_is_refused_kept_and_replaced_by_a_full_one(
+    primed: Harness,
+) -> None:
+    h = primed
+    account = _rename_vendor(h, "Partial Success Inc", 11)
+    h.info.set_fault(kind="execution", outcome="PartiallySucceeded", count=1)
+    refused = h.extract(**USMF)
+    errors = [r.exception for r in refused.failures]
+    assert {(type(e), getattr(e, "status", None)) for e in errors} == {
+        (PackageJobFailed, "PartiallySucceeded")
+    }
+    assert "sync.partially_succeeded" in str(errors[0].hint)  # type: ignore[union-attr]
+    pending = h.rows(
+        "SELECT DISTINCT pending_execution_id FROM ops.extract_state "
+        "WHERE source = 'scm' AND legal_entity = 'usmf'"
+    )
+    assert len(pending) == 1  # SCM moved its change tracking: the execution is not forgotten
+    h.info.reset_stats()
+    assert not h.extract(**USMF).ok  # still refused, and nothing exported over it
+    assert EXPORTS not in h.info.stats()["requests"]
+
+    names = [e.name for e in catalog.package_entities()]
+    full = h.extract(legal_entities=["usmf"], entities=names, full=True, key_snapshot=False)
+    assert full.ok, full.failures
+    assert _current_name(h, account) == "Partial Success Inc"
