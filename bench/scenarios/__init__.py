@@ -17,6 +17,7 @@ from types import ModuleType
 SCENARIOS: dict[str, str] = {
     "landing": "bench.scenarios.landing",
     "odata": "bench.scenarios.odata",
+    "incremental": "bench.scenarios.incremental",
     "push": "bench.scenarios.push",
 }
 
