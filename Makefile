@@ -25,10 +25,7 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 	touch $(BENCH_STAMP)
 
 demo: install
-	@echo "make demo will start the emulator with a 10,000-vendor world, run a full and an"
-	@echo "incremental reconciliation against it and print where the reports are."
-	@echo "It is not built yet: the reconcile flow has not landed."
-	@exit 1
+	$(BIN)/clmsync demo
 
 lint: install
 	$(BIN)/ruff check .

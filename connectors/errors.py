@@ -319,3 +319,24 @@ class GuardrailError(ClmSyncError, TerminalError):
         self.detail = detail
         self.override = override
         super().__init__(f"push refused by guardrail '{rule}': {detail}", hint=override)
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+class RunFailed(ClmSyncError):
+    """A run stopped at one of its steps. ``step`` names it, ``cause`` is the error that stopped
+    it; transient or terminal as the cause is (``transient``)."""
+
+    def __init__(self, run_id: str, step: str, cause: BaseException) -> None:
+        self.run_id = run_id
+        self.step = step
+        self.cause = cause
+        self.transient = is_transient(cause)
+        if isinstance(cause, ClmSyncError):
+            reason, hint = str(cause), cause.hint
+        else:
+            first = str(cause).strip().splitlines()
+            reason = f"{type(cause).__name__}: {first[0]}" if first else type(cause).__name__
+            hint = "Run again with --debug to see the traceback, and report it if it persists."
+        super().__init__(f"run {run_id} failed at step '{step}': {reason}", hint=hint)

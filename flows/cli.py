@@ -17,6 +17,7 @@ from flows.commands import emulator as emulator_commands
 from flows.commands import extract as extract_commands
 from flows.commands import models as models_commands
 from flows.commands import push as push_commands
+from flows.commands import run as run_commands
 from flows.settings import load_settings
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(models_commands.app, name="models")
 app.add_typer(emulator_commands.app, name="emulator")
 app.add_typer(extract_commands.app)
 app.add_typer(push_commands.app)
+app.add_typer(run_commands.app)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -108,9 +110,9 @@ def main() -> None:
     except ClmSyncError as exc:
         if _state["debug"]:
             err_console.print_exception()
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}", highlight=False)
+            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}", highlight=False, soft_wrap=True)
         sys.exit(exit_code_for(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -37,7 +37,7 @@ changes as (
 
 vendors as (
 
-    select * from staging.stg_scm__vendors
+    select * from intermediate.int_vendors where is_current
 
 ),
 

@@ -14,13 +14,13 @@ with
 
 counterparties as (
 
-    select * from staging.stg_clm__counterparties
+    select * from intermediate.int_counterparties where is_current
 
 ),
 
-vendors as (
+vendors as not materialized (
 
-    select * from staging.stg_scm__vendors
+    select * from intermediate.int_vendors where is_current
 
 ),
 

@@ -18,13 +18,13 @@ links as (
 
 counterparties as (
 
-    select * from staging.stg_clm__counterparties
+    select * from intermediate.int_counterparties where is_current
 
 ),
 
 vendors as (
 
-    select * from staging.stg_scm__vendors
+    select * from intermediate.int_vendors where is_current
 
 ),
 

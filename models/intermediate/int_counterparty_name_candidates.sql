@@ -17,13 +17,13 @@ with
 
 counterparties as (
 
-    select * from staging.stg_clm__counterparties
+    select * from intermediate.int_counterparties where is_current
 
 ),
 
 vendors as (
 
-    select * from staging.stg_scm__vendors
+    select * from intermediate.int_vendors where is_current
 
 ),
 
@@ -116,7 +116,10 @@ small_name_blocks as (
 blocked_pairs as (
 
     -- the same address: postcode and street
-    select placed_blocks.counterparty_id, vendor_blocks.legal_entity, vendor_blocks.vendor_account
+    select
+        placed_blocks.counterparty_id,
+        vendor_blocks.legal_entity,
+        vendor_blocks.vendor_account
     from placed_blocks
     inner join vendor_blocks
         on vendor_blocks.legal_entity = placed_blocks.legal_entity
@@ -126,7 +129,10 @@ blocked_pairs as (
     union
 
     -- the same first two words of the name
-    select placed_blocks.counterparty_id, vendor_blocks.legal_entity, vendor_blocks.vendor_account
+    select
+        placed_blocks.counterparty_id,
+        vendor_blocks.legal_entity,
+        vendor_blocks.vendor_account
     from placed_blocks
     inner join vendor_blocks
         on vendor_blocks.legal_entity = placed_blocks.legal_entity
@@ -139,7 +145,10 @@ blocked_pairs as (
     union
 
     -- the same postcode and first two characters of the name (names without spaces: CJK)
-    select placed_blocks.counterparty_id, vendor_blocks.legal_entity, vendor_blocks.vendor_account
+    select
+        placed_blocks.counterparty_id,
+        vendor_blocks.legal_entity,
+        vendor_blocks.vendor_account
     from placed_blocks
     inner join vendor_blocks
         on vendor_blocks.legal_entity = placed_blocks.legal_entity

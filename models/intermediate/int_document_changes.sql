@@ -69,6 +69,10 @@ contract_fields as (
         false as is_scm_owned
     from contracts
     where scm_contract_id is not null
+        -- only records that differ at all are unpacked into fields
+        and (effective_date is distinct from scm_effective_date
+            or expiration_date is distinct from scm_expiration_date
+            or lower(scm_contract_status) <> lower(scm_current_status))
 
 ),
 
@@ -112,6 +116,9 @@ agreement_fields as (
         scm_ownership = 'SCM' as is_scm_owned
     from agreements
     where scm_purchase_agreement_id is not null
+        and (effective_date is distinct from scm_effective_date
+            or expiration_date is distinct from scm_expiration_date
+            or lower(scm_agreement_status) <> lower(scm_current_status))
 
 ),
 
@@ -157,6 +164,9 @@ kept_line_fields as (
     where scm_record_key is not null
         and agreement_scm_purchase_agreement_id is not null
         and status = 'active'
+        and (effective_date is distinct from scm_effective_date
+            or expiration_date is distinct from scm_expiration_date
+            or unit_price is distinct from scm_price)
 
 ),
 

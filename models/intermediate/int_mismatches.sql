@@ -10,7 +10,7 @@
 
 with
 
-links as (
+links as not materialized (
 
     select * from intermediate.int_counterparty_links
 

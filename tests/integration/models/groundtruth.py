@@ -10,7 +10,6 @@ carry an action, exactly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,16 +87,15 @@ class Score:
 
 def load_truth(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Temp tables ``gt`` (discrepancies, with ``report`` and ``action``) and ``gt_noise``."""
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    cols = ", ".join(f"{c} VARCHAR" for c in (*TRUTH_COLUMNS, "report", "action"))
-    for table, entries in (("gt", doc["discrepancies"]), ("gt_noise", doc["noise"])):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({cols})")
-        rows = [
-            [*(e[c] for c in TRUTH_COLUMNS), e["expected"]["report"], e["expected"]["action"]]
-            for e in entries
-        ]
-        if rows:
-            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * 8)})", rows)
+    cols = ", ".join(f"e.{c}::VARCHAR AS {c}" for c in TRUTH_COLUMNS)
+    for table, member in (("gt", "discrepancies"), ("gt_noise", "noise")):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {cols}, "
+            "e.expected.report::VARCHAR AS report, e.expected.action::VARCHAR AS action "
+            f"FROM (SELECT unnest({member}) AS e "
+            "FROM read_json(?, maximum_object_size = 1000000000))",
+            [str(path)],
+        )
 
 
 def _matched_by_kind(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

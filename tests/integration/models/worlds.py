@@ -4,6 +4,7 @@ built and tested on it."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from warehouse import db, runner, state
 from warehouse.runner import DEFAULT_MODELS_DIR, DEFAULT_SEEDS_DIR, Project
 
 # Executions finish at once in tests; the pipeline still polls and downloads like against SCM.
-FAST = {
+FAST: dict[str, Any] = {
     "execution_queue_seconds": 0.0,
     "execution_fixed_seconds": 0.0,
     "execution_row_seconds": 0.0,
@@ -77,6 +78,12 @@ class World:
         return data
 
 
+@functools.cache
+def models_project() -> Project:
+    """The project's models, parsed once per test session (parsing is not free)."""
+    return runner.load_project(DEFAULT_MODELS_DIR, DEFAULT_SEEDS_DIR)
+
+
 @contextmanager
 def emulated_world(folder: Path, size: int, seed: int) -> Iterator[World]:
     """Generate the world of ``size`` vendors from ``seed``, serve it, connect a warehouse."""
@@ -85,8 +92,7 @@ def emulated_world(folder: Path, size: int, seed: int) -> Iterator[World]:
         clients = build_clients(settings)
         con = db.connect(settings.warehouse.path)
         try:
-            project = runner.load_project(DEFAULT_MODELS_DIR, DEFAULT_SEEDS_DIR)
-            yield World(info, settings, clients, con, project)
+            yield World(info, settings, clients, con, models_project())
         finally:
             con.close()
             clients.close()
