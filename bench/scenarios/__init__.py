@@ -17,8 +17,10 @@ from types import ModuleType
 SCENARIOS: dict[str, str] = {
     "landing": "bench.scenarios.landing",
     "odata": "bench.scenarios.odata",
+    "models": "bench.scenarios.models",
     "incremental": "bench.scenarios.incremental",
     "push": "bench.scenarios.push",
+    "e2e": "bench.scenarios.e2e",
 }
 
 
