@@ -86,9 +86,9 @@ class Stats:
 
     def text(self) -> str:
         if len(self.samples) == 1:
-            return f"{_num(self.median)} {self.unit} (1 round)"
+            return f"{number(self.median)} {self.unit} (1 round)"
         return (
-            f"{_num(self.median)} {self.unit} [{_num(self.low)}–{_num(self.high)}, "
+            f"{number(self.median)} {self.unit} [{number(self.low)}–{number(self.high)}, "
             f"{len(self.samples)} rounds]"
         )
 
@@ -136,7 +136,9 @@ class Target:
 
     def text(self) -> str:
         verdict = "target met" if self.met else "target missed"
-        return f"{self.label} {_num(self.value)} (target {self.op} {_num(self.limit)}): {verdict}"
+        return (
+            f"{self.label} {number(self.value)} (target {self.op} {number(self.limit)}): {verdict}"
+        )
 
 
 @dataclass
@@ -299,7 +301,8 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def _num(value: float) -> str:
+def number(value: float) -> str:
+    """A figure with three significant digits or so, thousands grouped above 100."""
     magnitude = abs(value)
     if magnitude >= 100:
         return f"{value:,.0f}"
