@@ -43,12 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     modules = [(name, load(name)) for name in names]
     for name, module in modules:
         before = harness.load_average()
+        # The code measured is the code checked out now, whatever is committed meanwhile.
+        measured = harness.commit()
         with tempfile.TemporaryDirectory(prefix=f"clmsync-bench-{name}-", dir=args.workdir) as tmp:
             result = module.run(Options(Path(tmp), size=args.size, rounds=args.rounds))
         result.parameters["load"] = f"{before} → {harness.load_average()}"
         print("\n".join(harness.report_lines(result)), flush=True)
         if not args.no_record:
-            harness.append_row(harness.format_row(result), args.results)
+            harness.append_row(harness.format_row(result, commit_text=measured), args.results)
             print(f"  row appended to {args.results}", flush=True)
     # A missed target is a finding the row records, not a failure of the run.
     return 0

@@ -20,12 +20,12 @@ import statistics
 import subprocess
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PACKAGES = ("clmsync", "duckdb", "pyarrow", "polars", "sqlglot", "prefect", "dlt")
@@ -180,6 +180,34 @@ def run_rounds(
                 timed = float(returned) if isinstance(returned, int | float) else elapsed
                 samples[name].append(timed)
     return {name: Stats(tuple(values)) for name, values in samples.items()}
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A child process measured from outside: wall seconds, its own peak RSS, exit code."""
+
+    seconds: float
+    peak_rss_bytes: int
+    returncode: int
+
+
+def run_child(
+    command: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+) -> ChildRun:
+    """Run ``command`` to its end; its peak resident memory is the kernel's high-water mark
+    for that one process (``wait4``), so neither this process nor its other children count."""
+    started = time.perf_counter()
+    child = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=stdout, stderr=stderr)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is in KiB on Linux (bytes on macOS, where this benchmark is not stated).
+    return ChildRun(seconds, int(usage.ru_maxrss) * 1024, child.returncode)
 
 
 def versions(packages: Iterable[str] = PACKAGES) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -118,11 +117,7 @@ def run_clmsync(config: Path, folder: Path) -> tuple[float, float, dict[str, Any
                "--yes"]  # fmt: skip
     out, err = folder / "run.json", folder / "run.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=REPO, env=env, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
+        child = harness.run_child(command, cwd=REPO, env=env, stdout=stdout, stderr=stderr)
     text = out.read_text(encoding="utf-8").strip()
     report: dict[str, Any] = json.loads(text.splitlines()[-1]) if text else {}
     if child.returncode != 0 or report.get("status") != "succeeded":
@@ -132,8 +127,7 @@ def run_clmsync(config: Path, folder: Path) -> tuple[float, float, dict[str, Any
             f"{report.get('status')!r}, failed step {report.get('failed_step')!r}: "
             f"{report.get('error')}\n{tail}"
         )
-    # ru_maxrss is in KiB on Linux.
-    return wall, float(usage.ru_maxrss) * 1024, report
+    return child.seconds, float(child.peak_rss_bytes), report
 
 
 def _reset(info: dict[str, Any]) -> None:

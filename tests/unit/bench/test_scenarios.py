@@ -1,0 +1,48 @@
+"""The scenario registry, the child-process measurement and the end-to-end steps text."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import harness
+from bench.scenarios import SCENARIOS, load
+from bench.scenarios.e2e import steps_text
+
+
+def test_every_scenario_loads_with_a_summary_and_a_run() -> None:
+    assert list(SCENARIOS) == ["landing", "odata", "models", "incremental", "push", "e2e"]
+    for name in SCENARIOS:
+        module = load(name)
+        assert module.SUMMARY.strip()
+        assert callable(module.run)
+
+
+def test_an_unknown_scenario_names_the_known_ones() -> None:
+    with pytest.raises(SystemExit, match="unknown scenario 'nope'; known: landing, odata"):
+        load("nope")
+
+
+def test_a_child_is_measured_alone(tmp_path: Path) -> None:
+    # The child holds ~200 MB; this process holds none of it, and the exit code comes back.
+    code = "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096]); raise SystemExit(3)"
+    out = tmp_path / "out"
+    with out.open("wb") as stdout:
+        child = harness.run_child([sys.executable, "-c", code], stdout=stdout)
+    assert child.returncode == 3
+    assert 200 * 2**20 <= child.peak_rss_bytes < 400 * 2**20
+    assert child.seconds > 0
+
+
+def test_steps_text_lists_steps_in_order_and_flags_what_did_not_succeed() -> None:
+    report = {
+        "steps": [
+            {"step": "extract", "status": "succeeded", "seconds": 312.456},
+            {"step": "build", "status": "succeeded", "seconds": 41.2},
+            {"step": "push", "status": "skipped", "seconds": 0.0123},
+        ]
+    }
+    assert steps_text(report) == "extract 312 s, build 41.2 s, push 0.012 s (skipped)"
+    assert steps_text({}) == "-"
