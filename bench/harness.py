@@ -250,7 +250,8 @@ def load_average() -> str:
 
 
 def commit(repo: Path | None = None) -> str:
-    """The checked-out commit (short), ``+changes`` when the tree differs from it."""
+    """The checked-out commit (short), ``+changes`` when the tree differs from it (rows
+    appended to the results file are not a change of the code measured)."""
     where = repo or Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(
@@ -258,7 +259,8 @@ def commit(repo: Path | None = None) -> str:
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout.strip()  # fmt: skip
         dirty = subprocess.run(
-            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--",
+             ".", f":(exclude)*{RESULTS.name}"],
             capture_output=True, text=True, check=True, timeout=10,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
