@@ -18,6 +18,7 @@ import os
 import platform
 import statistics
 import subprocess
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -184,11 +185,17 @@ def run_rounds(
 
 @dataclass(frozen=True)
 class ChildRun:
-    """A child process measured from outside: wall seconds, its own peak RSS, exit code."""
+    """A child process measured from outside: wall seconds, its own peak RSS, exit code, and
+    its resident memory sampled along the way (seconds since the start, bytes)."""
 
     seconds: float
     peak_rss_bytes: int
     returncode: int
+    samples: tuple[tuple[float, int], ...] = ()
+
+    def peak_sample(self) -> tuple[float, int] | None:
+        """The sample with the most resident memory (None without samples)."""
+        return max(self.samples, key=lambda s: s[1], default=None)
 
 
 def run_child(
@@ -198,16 +205,35 @@ def run_child(
     env: Mapping[str, str] | None = None,
     stdout: IO[bytes] | None = None,
     stderr: IO[bytes] | None = None,
+    sample_seconds: float = 0.5,
 ) -> ChildRun:
     """Run ``command`` to its end; its peak resident memory is the kernel's high-water mark
-    for that one process (``wait4``), so neither this process nor its other children count."""
+    for that one process (``wait4``), so neither this process nor its other children count.
+    Its ``VmRSS`` is also sampled every ``sample_seconds``, to tell when the peak came."""
     started = time.perf_counter()
     child = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=stdout, stderr=stderr)
+    samples: list[tuple[float, int]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        status = Path(f"/proc/{child.pid}/status")
+        while not done.wait(sample_seconds):
+            with _suppress_os():
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        kib = int(line.split()[1])
+                        samples.append((time.perf_counter() - started, kib * 1024))
+                        break
+
+    sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in KiB on Linux (bytes on macOS, where this benchmark is not stated).
-    return ChildRun(seconds, int(usage.ru_maxrss) * 1024, child.returncode)
+    return ChildRun(seconds, int(usage.ru_maxrss) * 1024, child.returncode, tuple(samples))
 
 
 def versions(packages: Iterable[str] = PACKAGES) -> str:

@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,10 @@ def run(options: Options) -> harness.Result:
             harness.Target("wall time s", figures[WALL].median, "<", WALL_LIMIT_S),
             harness.Target("peak RSS GiB", figures[RSS].median, "<", RSS_LIMIT_GB),
         ],
-        notes=["steps (last round): " + steps_text(report)],
+        notes=[
+            "steps (last round): " + steps_text(report),
+            f"highest RSS sample during: {report.get('peak_step', '-')}",
+        ],
     )
 
 
@@ -100,9 +104,25 @@ def steps_text(report: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def step_at(report: dict[str, Any], moment: datetime) -> str:
+    """The step of the run that was going on at ``moment`` (steps run one after the other)."""
+    begin = report.get("started_at")
+    if not begin:
+        return "-"
+    start = datetime.fromisoformat(begin)
+    if moment < start:
+        return "start-up"
+    for step in report.get("steps") or []:
+        start += timedelta(seconds=float(step["seconds"]))
+        if moment <= start:
+            return str(step["step"])
+    return "after the last step"
+
+
 def run_clmsync(config: Path, folder: Path) -> tuple[float, float, dict[str, Any]]:
     """Run ``clmsync run --json --yes`` in a child process: (wall seconds, peak RSS bytes, the
-    run's JSON report). Raises when the run did not succeed, with the end of its error output."""
+    run's JSON report with ``peak_step``, the step during the highest RSS sample, added).
+    Raises when the run did not succeed, with the end of its error output."""
     folder.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -116,6 +136,7 @@ def run_clmsync(config: Path, folder: Path) -> tuple[float, float, dict[str, Any
     command = [sys.executable, "-m", "flows.cli", "run", "--config", str(config), "--json",
                "--yes"]  # fmt: skip
     out, err = folder / "run.json", folder / "run.err"
+    launched = datetime.now(UTC)
     with out.open("wb") as stdout, err.open("wb") as stderr:
         child = harness.run_child(command, cwd=REPO, env=env, stdout=stdout, stderr=stderr)
     text = out.read_text(encoding="utf-8").strip()
@@ -127,6 +148,9 @@ def run_clmsync(config: Path, folder: Path) -> tuple[float, float, dict[str, Any
             f"{report.get('status')!r}, failed step {report.get('failed_step')!r}: "
             f"{report.get('error')}\n{tail}"
         )
+    peak = child.peak_sample()
+    if peak is not None:
+        report["peak_step"] = step_at(report, launched + timedelta(seconds=peak[0]))
     return child.seconds, float(child.peak_rss_bytes), report
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bench import harness
 from bench.scenarios import SCENARIOS, load
-from bench.scenarios.e2e import steps_text
+from bench.scenarios.e2e import step_at, steps_text
 
 
 def test_every_scenario_loads_with_a_summary_and_a_run() -> None:
@@ -36,6 +37,16 @@ def test_a_child_is_measured_alone(tmp_path: Path) -> None:
     assert child.seconds > 0
 
 
+def test_a_child_is_sampled_while_it_runs(tmp_path: Path) -> None:
+    code = "import time; b = bytearray(100 * 2**20); b[::4096] = b'x' * len(b[::4096]); " \
+        "time.sleep(1.0)"  # fmt: skip
+    child = harness.run_child([sys.executable, "-c", code], sample_seconds=0.1)
+    peak = child.peak_sample()
+    assert peak is not None
+    assert 100 * 2**20 <= peak[1] <= child.peak_rss_bytes
+    assert 0 < peak[0] <= child.seconds
+
+
 def test_steps_text_lists_steps_in_order_and_flags_what_did_not_succeed() -> None:
     report = {
         "steps": [
@@ -46,3 +57,22 @@ def test_steps_text_lists_steps_in_order_and_flags_what_did_not_succeed() -> Non
     }
     assert steps_text(report) == "extract 312 s, build 41.2 s, push 0.012 s (skipped)"
     assert steps_text({}) == "-"
+
+
+def test_step_at_finds_the_step_going_on_at_a_moment() -> None:
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    report = {
+        "started_at": start.isoformat(),
+        "steps": [
+            {"step": "extract", "status": "succeeded", "seconds": 100.0},
+            {"step": "build", "status": "succeeded", "seconds": 50.0},
+        ],
+    }
+    at = [start + timedelta(seconds=s) for s in (-2, 10, 120, 400)]
+    assert [step_at(report, m) for m in at] == [
+        "start-up",
+        "extract",
+        "build",
+        "after the last step",
+    ]
+    assert step_at({}, start) == "-"
