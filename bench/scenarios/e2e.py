@@ -21,9 +21,12 @@ import json
 import os
 import sys
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from bench import harness
 from bench.extract import emulator
@@ -88,6 +91,7 @@ def run(options: Options) -> harness.Result:
         notes=[
             "steps (last round): " + steps_text(report),
             f"highest RSS sample during: {report.get('peak_step', '-')}",
+            f"ops.runs: {report.get('recorded_steps', '-')}",
         ],
     )
 
@@ -119,6 +123,26 @@ def step_at(report: dict[str, Any], moment: datetime) -> str:
     return "after the last step"
 
 
+def recorded_steps(warehouse: Path, run_id: str) -> str:
+    """The run's steps as ``ops.runs`` recorded them, grouped by step name in order of first
+    start: how many, their longest, their sum (units run side by side, so sums overlap)."""
+    with closing(duckdb.connect(str(warehouse), read_only=True)) as con:
+        rows = con.execute(
+            "SELECT step, count(*), max(epoch(ended_at - started_at)), "
+            "sum(epoch(ended_at - started_at)), sum(rows) FROM ops.runs WHERE run_id = ? "
+            "GROUP BY step ORDER BY min(started_at)",
+            [run_id],
+        ).fetchall()
+    parts = []
+    for name, count, longest, total, rows_done in rows:
+        figure = f"{harness.number(float(longest or 0))} s"
+        if count > 1:
+            figure = f"{count}× (longest {figure}, sum {harness.number(float(total or 0))} s)"
+        rows_text = f" [{int(rows_done):,} rows]" if rows_done else ""
+        parts.append(f"{name} {figure}{rows_text}")
+    return ", ".join(parts) or "-"
+
+
 def run_clmsync(config: Path, folder: Path) -> tuple[float, float, dict[str, Any]]:
     """Run ``clmsync run --json --yes`` in a child process: (wall seconds, peak RSS bytes, the
     run's JSON report with ``peak_step``, the step during the highest RSS sample, added).
@@ -148,6 +172,7 @@ def run_clmsync(config: Path, folder: Path) -> tuple[float, float, dict[str, Any
             f"{report.get('status')!r}, failed step {report.get('failed_step')!r}: "
             f"{report.get('error')}\n{tail}"
         )
+    report["recorded_steps"] = recorded_steps(folder / "warehouse.duckdb", report["run_id"])
     peak = child.peak_sample()
     if peak is not None:
         report["peak_step"] = step_at(report, launched + timedelta(seconds=peak[0]))
