@@ -5,10 +5,11 @@ delays zero, as in the other scenarios); the pipeline runs as ``clmsync run --js
 second child process, pointed at the emulator by its ``clmsync.toml`` (the warehouse, landing
 folder and snapshot moved into the scenario's folder by ``CLMSYNC__`` environment variables,
 status polls from 0.1 s). Its wall time is measured around the process, its peak resident memory
-is the kernel's high-water mark for that process alone (``wait4``'s ``ru_maxrss``), so the
-emulator's memory is not counted. The run is the first one of a fresh warehouse: bootstrap, a
-full extract of both systems, the model build and tests, the plan, the push (approved up front),
-the verification and the analytics snapshot, as a user's first ``clmsync run``.
+is the kernel's high-water mark for that process alone (its ``VmHWM``, sampled every 0.5 s by
+``harness.run_child``), so neither the emulator's memory nor this process's counts. The run is
+the first one of a fresh warehouse: bootstrap, a full extract of both systems, the model build
+and tests, the plan, the push (approved up front), the verification and the analytics snapshot,
+as a user's first ``clmsync run``.
 
 Each step's seconds come from the run's own report (the steps ``ops.runs`` records).
 
