@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo test lint typecheck unit install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 demo: install
 	$(BIN)/clmsync demo
@@ -30,6 +36,15 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# Benchmarks side by side with the baselines and peers; each scenario appends a row to
+# bench/RESULTS.md. `make bench` runs every scenario (long: full sizes), `make bench-landing` or
+# `make bench SCENARIO=landing` one; BENCH_ARGS="--size 10000 --rounds 1" for a quick try.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(SCENARIO) $(BENCH_ARGS)
+
+bench-%: $(BENCH_STAMP)
+	$(BIN)/python -m bench $* $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

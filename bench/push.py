@@ -196,7 +196,7 @@ def crossover(points: Sequence[Measure]) -> float | None:
     return max(0.0, (a2 - a1) / (b1 - b2))
 
 
-def _round_down(value: float) -> int:
+def round_down(value: float) -> int:
     if value < 10:
         return int(value)
     digits = 10 ** (int(math.log10(value)) - 1)
@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"crossover ({series}): {shown} rows")
     candidates = [v for v in (found["updates"], found["creates"]) if v is not None]
     if candidates:
-        print(f"recommended odata_row_threshold: {_round_down(min(candidates)):,}")
+        print(f"recommended odata_row_threshold: {round_down(min(candidates)):,}")
 
 
 if __name__ == "__main__":

@@ -68,12 +68,6 @@ def _problem(obj: catalog.ClmObject, item: object) -> str | None:
     return None
 
 
-def _text(spec: catalog.ClmField, value: object) -> str | None:
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return as_text(value)
-
-
 class RowBuilder:
     """Collects objects (or the reasons they are refused) and hands out Arrow batches."""
 
@@ -82,34 +76,59 @@ class RowBuilder:
         self.bad: list[BadRow] = []
         self.unknown: set[str] = set()
         self._names = frozenset(obj.field_names)
+        self._specs = [(f.name, f.required, f.type == "object") for f in obj.fields]
         self._reset()
 
     def _reset(self) -> None:
-        self.values: list[list[str | None]] = [[] for _ in self.obj.fields]
+        self.rows: list[list[str | None]] = []
         self.numbers: list[int] = []
 
     def __len__(self) -> int:
         return len(self.numbers)
 
     def add(self, number: int, item: object, raw: str | None = None) -> None:
-        problem = _problem(self.obj, item)
-        if problem is not None:
+        # Millions of objects pass here: one pass that converts and checks together, and
+        # _problem (slower, the same rules) only to word the reason of a refusal.
+        row = self._row(item) if isinstance(item, dict) else None
+        if row is None:
+            problem = _problem(self.obj, item) or "not convertible"
             text = raw if raw is not None else json.dumps(item, ensure_ascii=False)
             self.bad.append(BadRow(number, problem, text))
             return
         assert isinstance(item, dict)
         if not self._names.issuperset(item):
             self.unknown |= item.keys() - self._names
-        for column, spec in zip(self.values, self.obj.fields, strict=True):
-            column.append(_text(spec, item.get(spec.name)))
+        self.rows.append(row)
         self.numbers.append(number)
+
+    def _row(self, item: dict[str, Any]) -> list[str | None] | None:
+        """The object's fields as landing text, or None when it breaks the schema."""
+        row: list[str | None] = []
+        for name, required, is_object in self._specs:
+            value = item.get(name)
+            if value is None:
+                if required:
+                    return None
+                row.append(None)
+            elif is_object:
+                if not isinstance(value, dict):
+                    return None
+                row.append(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+            elif isinstance(value, str):
+                row.append(value)
+            elif isinstance(value, dict | list):
+                return None
+            else:
+                row.append(as_text(value))
+        return row
 
     def refuse(self, number: int, reason: str, raw: str) -> None:
         self.bad.append(BadRow(number, reason, raw))
 
     def batch(self) -> pa.RecordBatch:
         """The rows collected since the last batch."""
-        arrays = [pa.array(v, pa.string()) for v in self.values]
+        columns = list(zip(*self.rows, strict=True)) or [() for _ in self._specs]
+        arrays = [pa.array(column, pa.string()) for column in columns]
         arrays.append(pa.array(self.numbers, pa.int64()))
         names = [*self.obj.field_names, landing.ROW_NUMBER]
         self._reset()
