@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 import platform
 import statistics
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import IO, Literal
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -51,6 +53,18 @@ noisy: compare the ratios, measured side by side, rather than the seconds. `load
 1-minute load average before and after the scenario.
 
 """
+
+
+def peer(name: str) -> ModuleType:
+    """Import a peer the benchmarks compare against (the ``bench`` extra), or stop saying how
+    to install it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise SystemExit(
+            f"{name} is not installed: the benchmarks compare against it. "
+            "Install the bench extra (pip install -e '.[bench]'), or run `make bench`."
+        ) from exc
 
 
 @dataclass(frozen=True)

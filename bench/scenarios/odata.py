@@ -29,10 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
 import pyarrow as pa
-from dlt.sources.rest_api import rest_api_source
 
 from bench import harness
 from bench.scenarios import Options
@@ -53,6 +51,7 @@ DLT = "dlt rest_api (parquet)"
 
 
 def run(options: Options) -> harness.Result:
+    harness.peer("dlt")  # before the world is generated, not after
     size = options.size or VENDORS
     rounds = options.rounds or ROUNDS
     work = options.workdir
@@ -165,6 +164,8 @@ def _ca_bundle(path: str) -> Iterator[None]:
 
 
 def extract_dlt(info: EmulatorInfo, database: Path) -> tuple[float, Path, str]:
+    dlt = harness.peer("dlt")
+    rest_api_source = harness.peer("dlt.sources.rest_api").rest_api_source
     token = info.token()  # outside the timing: clmsync's token is cached by msal too
     pipelines = database.parent / f"{database.stem}-pipelines"
     with _ca_bundle(info.ca_cert):
