@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,12 @@ from warehouse.runner import seeds
 from warehouse.runner.project import Model, Project
 
 _TRAILING = re.compile(r";\s*(--[^\n]*\s*)*$")
+
+# String compressions DuckDB would otherwise try on every text column of a model table as it is
+# written: on the wide intermediate tables, analysing them costs about as much CPU as computing
+# the rows (FSST symbol tables per segment), while a table rebuilt every run and read a few
+# times gains little from the smaller file. Dictionary, RLE and the numeric ones still apply.
+MODEL_DISABLED_COMPRESSION = "fsst,dict_fsst"
 
 
 @dataclass(frozen=True)
@@ -74,34 +81,59 @@ def build(
     graph, chosen = plan(con, project, selectors, exclude)
     broken: set[str] = set()
     results: list[ModelResult] = []
-    for model in chosen:
-        started = state.utcnow()
-        clock = time.perf_counter()
-        if graph.ancestors(model.relation) & broken:
-            broken.add(model.relation)
-            result = ModelResult(
-                model.name, model.relation, model.materialized, "skipped", None, 0.0,
-                "an upstream model failed",
-            )  # fmt: skip
-        else:
-            try:
-                rows = materialize(con, model, full_refresh=full_refresh)
-                result = ModelResult(
-                    model.name, model.relation, model.materialized, "success", rows,
-                    state.elapsed(clock),
-                )  # fmt: skip
-            except (duckdb.Error, ModelError) as exc:
-                broken.add(model.relation)
-                files = getattr(exc, "files", None) or [model.file]
-                result = ModelResult(
-                    model.name, model.relation, model.materialized, "error", None,
-                    state.elapsed(clock), f"{model.file}: {exc}", tuple(files),
-                )  # fmt: skip
-        _record(con, run_id, result, started)
-        results.append(result)
+    with _model_storage(con):
+        for model in chosen:
+            results.append(_build_one(con, graph, model, broken, run_id, full_refresh))
     if raise_on_error:
         raise_failed_builds(results)
     return results
+
+
+@contextmanager
+def _model_storage(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Write model tables without the costly string compressions; the setting the connection
+    had is restored afterwards, so landings on it compress as before."""
+    before = con.execute("SELECT current_setting('disabled_compression_methods')").fetchall()
+    con.execute(f"SET disabled_compression_methods = {quote_literal(MODEL_DISABLED_COMPRESSION)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_compression_methods = {quote_literal(str(before[0][0]))}")
+
+
+def _build_one(
+    con: duckdb.DuckDBPyConnection,
+    graph: graph_mod.Graph,
+    model: Model,
+    broken: set[str],
+    run_id: str,
+    full_refresh: bool,
+) -> ModelResult:
+    """Build one model (or skip it when an ancestor failed) and record the outcome."""
+    started = state.utcnow()
+    clock = time.perf_counter()
+    if graph.ancestors(model.relation) & broken:
+        broken.add(model.relation)
+        result = ModelResult(
+            model.name, model.relation, model.materialized, "skipped", None, 0.0,
+            "an upstream model failed",
+        )  # fmt: skip
+    else:
+        try:
+            rows = materialize(con, model, full_refresh=full_refresh)
+            result = ModelResult(
+                model.name, model.relation, model.materialized, "success", rows,
+                state.elapsed(clock),
+            )  # fmt: skip
+        except (duckdb.Error, ModelError) as exc:
+            broken.add(model.relation)
+            files = getattr(exc, "files", None) or [model.file]
+            result = ModelResult(
+                model.name, model.relation, model.materialized, "error", None,
+                state.elapsed(clock), f"{model.file}: {exc}", tuple(files),
+            )  # fmt: skip
+    _record(con, run_id, result, started)
+    return result
 
 
 def raise_failed_builds(results: Sequence[ModelResult]) -> None:
