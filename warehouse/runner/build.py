@@ -206,6 +206,14 @@ def _incremental(
             return _swap(con, model, None)
         cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
         con.execute(f"CREATE TABLE {target} ({cols})")
+        if _fits(con, model):
+            # A first build has nothing to merge with: the rows go straight in, written once
+            # instead of staged and merged (the transaction undoes it if a key repeats).
+            rows = count(con, f"INSERT INTO {target} BY NAME (\n{body(model)})")
+            _refuse_duplicate_keys(
+                con, model, target, _keys(model, list(_columns(con, model.layer, model.name)))
+            )
+            return rows
     staged = f"_clmsync_incremental_{secrets.token_hex(4)}"
     con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body(model)})")
     try:
@@ -224,16 +232,30 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str
     return {str(n): str(t) for n, t in rows}
 
 
-def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: str) -> int:
-    new_cols = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {staged}").fetchall()}
-    lower = {c.lower(): c for c in new_cols}
+def _fits(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
+    """Whether the select's columns (bound, not run) are all columns of the model's table and
+    hold its unique key: then a first build may insert its rows directly."""
+    selected = {str(r[0]).lower() for r in con.execute(f"DESCRIBE (\n{body(model)})").fetchall()}
+    have = {c.lower() for c in _columns(con, model.layer, model.name)}
+    return selected <= have and {k.lower() for k in model.unique_key} <= selected
+
+
+def _keys(model: Model, columns: Sequence[str]) -> list[str]:
+    """The unique key's columns as the select spells them."""
+    lower = {c.lower(): c for c in columns}
     missing = [k for k in model.unique_key if k.lower() not in lower]
     if missing:
         raise ModelError(f"{model.file}: unique_key columns {missing} are not in the select")
-    keys = [lower[k.lower()] for k in model.unique_key]
+    return [lower[k.lower()] for k in model.unique_key]
+
+
+def _refuse_duplicate_keys(
+    con: duckdb.DuckDBPyConnection, model: Model, relation: str, keys: Sequence[str]
+) -> None:
+    """Raise :class:`ModelError` when a key appears twice (or NULL) in ``relation``."""
     key_list = ", ".join(quote_ident(k) for k in keys)
     dup = con.execute(
-        f"SELECT {key_list}, count(*) FROM {staged} GROUP BY ALL "
+        f"SELECT {key_list}, count(*) FROM {relation} GROUP BY ALL "
         f"HAVING count(*) > 1 OR {' OR '.join(f'{quote_ident(k)} IS NULL' for k in keys)} "
         "LIMIT 1"
     ).fetchall()
@@ -243,6 +265,12 @@ def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: st
             f"{dup[0][:-1]} {dup[0][-1]} times or with a NULL; an incremental model needs one "
             "row per key"
         )
+
+
+def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: str) -> int:
+    new_cols = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {staged}").fetchall()}
+    keys = _keys(model, list(new_cols))
+    _refuse_duplicate_keys(con, model, staged, keys)
     have = {c.lower() for c in _columns(con, model.layer, model.name)}
     for col, typ in new_cols.items():
         if col.lower() not in have:

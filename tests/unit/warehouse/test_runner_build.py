@@ -160,6 +160,35 @@ def test_an_incremental_model_can_keep_state_from_its_previous_build(
     assert rows(con, "SELECT * FROM reports.hist ORDER BY k") == [("a", 1, 2), ("b", 2, 2)]
 
 
+def test_a_first_build_reading_itself_refuses_duplicate_keys_and_leaves_no_table(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE main.seen (k VARCHAR, run INT)")
+    con.execute("INSERT INTO main.seen VALUES ('a', 1), ('a', 2)")
+    write_project(
+        tmp_path,
+        {
+            "models/reports/hist.sql": """
+                -- clmsync: materialized=incremental unique_key=k
+                select s.k, s.run from main.seen s anti join reports.hist h on h.k = s.k
+            """,
+            "models/reports/_reports.yml": """
+                models:
+                  - name: hist
+                    columns:
+                      - {name: k, data_type: VARCHAR}
+                      - {name: run, data_type: INTEGER}
+            """,
+        },
+    )
+    with pytest.raises(ModelError, match=r"unique_key \(k\) = \('a',\) 2 times"):
+        rebuild(con, tmp_path)
+    assert scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'hist'") == 0
+    con.execute("DELETE FROM main.seen WHERE run = 2")
+    rebuild(con, tmp_path)
+    assert rows(con, "SELECT * FROM reports.hist") == [("a", 1)]
+
+
 def test_descriptions_become_comments_and_unknown_columns_are_refused(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
