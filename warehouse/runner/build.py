@@ -94,7 +94,13 @@ def _model_storage(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Write model tables without the costly string compressions; the setting the connection
     had is restored afterwards, so landings on it compress as before."""
     before = con.execute("SELECT current_setting('disabled_compression_methods')").fetchall()
-    con.execute(f"SET disabled_compression_methods = {quote_literal(MODEL_DISABLED_COMPRESSION)}")
+    try:
+        con.execute(
+            f"SET disabled_compression_methods = {quote_literal(MODEL_DISABLED_COMPRESSION)}"
+        )
+    except duckdb.Error:
+        # DuckDB before 1.3 has no DICT_FSST (and refuses to name it): FSST alone, then.
+        con.execute("SET disabled_compression_methods = 'fsst'")
     try:
         yield
     finally:
