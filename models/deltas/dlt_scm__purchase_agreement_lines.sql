@@ -17,8 +17,10 @@ new_documents as (
 
 ),
 
-lines as (
+lines as not materialized (
 
+    -- Not materialised: creates and updates each need a few lines of the biggest table, and
+    -- reading it in place lets each join filter the scan, instead of copying every line first.
     select * from intermediate.int_agreement_lines_mapped
 
 ),

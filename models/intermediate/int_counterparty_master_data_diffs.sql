@@ -77,74 +77,42 @@ account_linked as (
 
 ),
 
-compared as (
+paired as (
 
+    -- Each field compared once per pair, before anything is unnested: almost every pair
+    -- agrees on everything, and only the pairs that differ somewhere go on to one row per field.
     select
         account_linked.counterparty_id,
         account_linked.legal_entity,
         account_linked.vendor_account,
-        unnest([
-            {
-                field: 'VendorOrganizationName',
-                clm_field: 'name',
-                scm_value: vendors.vendor_name,
-                clm_value: account_linked.counterparty_name,
-                is_different: account_linked.counterparty_name_cmp
-                    is distinct from vendors.vendor_name_cmp,
-                value_to_send: vendors.vendor_name
-            },
-            {
-                field: 'AddressStreet',
-                clm_field: 'address.street',
-                scm_value: vendors.street,
-                clm_value: account_linked.street,
-                is_different: account_linked.street_cmp is distinct from vendors.street_cmp,
-                value_to_send: vendors.street
-            },
-            {
-                field: 'AddressCity',
-                clm_field: 'address.city',
-                scm_value: vendors.city,
-                clm_value: account_linked.city,
-                is_different: account_linked.city_cmp is distinct from vendors.city_cmp,
-                value_to_send: vendors.city
-            },
-            {
-                field: 'AddressZipCode',
-                clm_field: 'address.zip',
-                scm_value: vendors.zip_code,
-                clm_value: account_linked.zip_code,
-                is_different: account_linked.zip_code_cmp is distinct from vendors.zip_code_cmp,
-                value_to_send: vendors.zip_code
-            },
-            {
-                field: 'AddressCountryRegionId',
-                clm_field: 'country',
-                scm_value: vendors.country_code,
-                clm_value: account_linked.country,
-                is_different: lower(account_linked.country_mapped)
-                    is distinct from lower(vendors.country_code),
-                value_to_send: preferred_countries.clm_code
-            },
-            {
-                field: 'CurrencyCode',
-                clm_field: 'currency',
-                scm_value: vendors.currency_code,
-                clm_value: account_linked.currency,
-                is_different: lower(account_linked.currency_mapped)
-                    is distinct from lower(vendors.currency_code),
-                value_to_send: preferred_currencies.clm_code
-            },
-            {
-                field: 'DefaultPaymentTermsName',
-                clm_field: 'payment_terms',
-                scm_value: vendors.payment_terms,
-                clm_value: account_linked.payment_terms,
-                is_different: lower(account_linked.payment_terms_mapped)
-                    is distinct from lower(vendors.payment_terms),
-                value_to_send: preferred_payment_terms.clm_code
-            }
-        ], recursive := true)
+        account_linked.counterparty_name,
+        account_linked.street,
+        account_linked.city,
+        account_linked.zip_code,
+        account_linked.country,
+        account_linked.currency,
+        account_linked.payment_terms,
+        vendors.vendor_name,
+        vendors.street as vendor_street,
+        vendors.city as vendor_city,
+        vendors.zip_code as vendor_zip_code,
+        vendors.country_code as vendor_country_code,
+        vendors.currency_code as vendor_currency_code,
+        vendors.payment_terms as vendor_payment_terms,
+        preferred_countries.clm_code as preferred_country,
+        preferred_currencies.clm_code as preferred_currency,
+        preferred_payment_terms.clm_code as preferred_payment_terms,
+        account_linked.counterparty_name_cmp is distinct from vendors.vendor_name_cmp
+            as name_differs,
+        account_linked.street_cmp is distinct from vendors.street_cmp as street_differs,
+        account_linked.city_cmp is distinct from vendors.city_cmp as city_differs,
+        account_linked.zip_code_cmp is distinct from vendors.zip_code_cmp as zip_code_differs,
+        lower(account_linked.country_mapped) is distinct from lower(vendors.country_code)
+            as country_differs,
+        lower(account_linked.currency_mapped) is distinct from lower(vendors.currency_code)
+            as currency_differs,
+        lower(account_linked.payment_terms_mapped) is distinct from lower(vendors.payment_terms)
+            as payment_terms_differs
     from account_linked
     inner join vendors
         on vendors.legal_entity = account_linked.legal_entity
@@ -158,6 +126,88 @@ compared as (
     left join preferred_codes as preferred_payment_terms
         on preferred_payment_terms.domain = 'payment_terms'
         and preferred_payment_terms.scm_code_cmp = lower(vendors.payment_terms)
+
+),
+
+differing as (
+
+    select *
+    from paired
+    where name_differs
+        or street_differs
+        or city_differs
+        or zip_code_differs
+        or country_differs
+        or currency_differs
+        or payment_terms_differs
+
+),
+
+compared as (
+
+    select
+        counterparty_id,
+        legal_entity,
+        vendor_account,
+        unnest([
+            {
+                field: 'VendorOrganizationName',
+                clm_field: 'name',
+                scm_value: vendor_name,
+                clm_value: counterparty_name,
+                is_different: name_differs,
+                value_to_send: vendor_name
+            },
+            {
+                field: 'AddressStreet',
+                clm_field: 'address.street',
+                scm_value: vendor_street,
+                clm_value: street,
+                is_different: street_differs,
+                value_to_send: vendor_street
+            },
+            {
+                field: 'AddressCity',
+                clm_field: 'address.city',
+                scm_value: vendor_city,
+                clm_value: city,
+                is_different: city_differs,
+                value_to_send: vendor_city
+            },
+            {
+                field: 'AddressZipCode',
+                clm_field: 'address.zip',
+                scm_value: vendor_zip_code,
+                clm_value: zip_code,
+                is_different: zip_code_differs,
+                value_to_send: vendor_zip_code
+            },
+            {
+                field: 'AddressCountryRegionId',
+                clm_field: 'country',
+                scm_value: vendor_country_code,
+                clm_value: country,
+                is_different: country_differs,
+                value_to_send: preferred_country
+            },
+            {
+                field: 'CurrencyCode',
+                clm_field: 'currency',
+                scm_value: vendor_currency_code,
+                clm_value: currency,
+                is_different: currency_differs,
+                value_to_send: preferred_currency
+            },
+            {
+                field: 'DefaultPaymentTermsName',
+                clm_field: 'payment_terms',
+                scm_value: vendor_payment_terms,
+                clm_value: payment_terms,
+                is_different: payment_terms_differs,
+                value_to_send: preferred_payment_terms
+            }
+        ], recursive := true)
+    from differing
 
 ),
 

@@ -34,6 +34,20 @@ document_changes as (
 
 ),
 
+shared_vendors as (
+
+    -- Vendors more than one counterparty links to: counted first with a plain aggregate, so
+    -- the ordered list of counterparty ids is only built for these few.
+    select
+        legal_entity,
+        vendor_account
+    from links
+    where link_status = 'linked'
+    group by legal_entity, vendor_account
+    having count(*) > 1
+
+),
+
 link_kinds as (
 
     select
@@ -121,9 +135,11 @@ vendor_kinds as (
         null as action,
         false as is_blocked
     from links
+    semi join shared_vendors
+        on shared_vendors.legal_entity = links.legal_entity
+        and shared_vendors.vendor_account = links.vendor_account
     where link_status = 'linked'
-    group by legal_entity, vendor_account
-    having count(*) > 1
+    group by links.legal_entity, links.vendor_account
 
     union all
 

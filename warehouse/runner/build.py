@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,12 @@ from warehouse.runner import seeds
 from warehouse.runner.project import Model, Project
 
 _TRAILING = re.compile(r";\s*(--[^\n]*\s*)*$")
+
+# String compressions DuckDB would otherwise try on every text column of a model table as it is
+# written: on the wide intermediate tables, analysing them costs about as much CPU as computing
+# the rows (FSST symbol tables per segment), while a table rebuilt every run and read a few
+# times gains little from the smaller file. Dictionary, RLE and the numeric ones still apply.
+MODEL_DISABLED_COMPRESSION = "fsst,dict_fsst"
 
 
 @dataclass(frozen=True)
@@ -74,34 +81,65 @@ def build(
     graph, chosen = plan(con, project, selectors, exclude)
     broken: set[str] = set()
     results: list[ModelResult] = []
-    for model in chosen:
-        started = state.utcnow()
-        clock = time.perf_counter()
-        if graph.ancestors(model.relation) & broken:
-            broken.add(model.relation)
-            result = ModelResult(
-                model.name, model.relation, model.materialized, "skipped", None, 0.0,
-                "an upstream model failed",
-            )  # fmt: skip
-        else:
-            try:
-                rows = materialize(con, model, full_refresh=full_refresh)
-                result = ModelResult(
-                    model.name, model.relation, model.materialized, "success", rows,
-                    state.elapsed(clock),
-                )  # fmt: skip
-            except (duckdb.Error, ModelError) as exc:
-                broken.add(model.relation)
-                files = getattr(exc, "files", None) or [model.file]
-                result = ModelResult(
-                    model.name, model.relation, model.materialized, "error", None,
-                    state.elapsed(clock), f"{model.file}: {exc}", tuple(files),
-                )  # fmt: skip
-        _record(con, run_id, result, started)
-        results.append(result)
+    with _model_storage(con):
+        for model in chosen:
+            results.append(_build_one(con, graph, model, broken, run_id, full_refresh))
     if raise_on_error:
         raise_failed_builds(results)
     return results
+
+
+@contextmanager
+def _model_storage(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Write model tables without the costly string compressions; the setting the connection
+    had is restored afterwards, so landings on it compress as before."""
+    before = con.execute("SELECT current_setting('disabled_compression_methods')").fetchall()
+    try:
+        con.execute(
+            f"SET disabled_compression_methods = {quote_literal(MODEL_DISABLED_COMPRESSION)}"
+        )
+    except duckdb.Error:
+        # DuckDB before 1.3 has no DICT_FSST (and refuses to name it): FSST alone, then.
+        con.execute("SET disabled_compression_methods = 'fsst'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_compression_methods = {quote_literal(str(before[0][0]))}")
+
+
+def _build_one(
+    con: duckdb.DuckDBPyConnection,
+    graph: graph_mod.Graph,
+    model: Model,
+    broken: set[str],
+    run_id: str,
+    full_refresh: bool,
+) -> ModelResult:
+    """Build one model (or skip it when an ancestor failed) and record the outcome."""
+    started = state.utcnow()
+    clock = time.perf_counter()
+    if graph.ancestors(model.relation) & broken:
+        broken.add(model.relation)
+        result = ModelResult(
+            model.name, model.relation, model.materialized, "skipped", None, 0.0,
+            "an upstream model failed",
+        )  # fmt: skip
+    else:
+        try:
+            rows = materialize(con, model, full_refresh=full_refresh)
+            result = ModelResult(
+                model.name, model.relation, model.materialized, "success", rows,
+                state.elapsed(clock),
+            )  # fmt: skip
+        except (duckdb.Error, ModelError) as exc:
+            broken.add(model.relation)
+            files = getattr(exc, "files", None) or [model.file]
+            result = ModelResult(
+                model.name, model.relation, model.materialized, "error", None,
+                state.elapsed(clock), f"{model.file}: {exc}", tuple(files),
+            )  # fmt: skip
+    _record(con, run_id, result, started)
+    return result
 
 
 def raise_failed_builds(results: Sequence[ModelResult]) -> None:
@@ -174,6 +212,14 @@ def _incremental(
             return _swap(con, model, None)
         cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
         con.execute(f"CREATE TABLE {target} ({cols})")
+        if _fits(con, model):
+            # A first build has nothing to merge with: the rows go straight in, written once
+            # instead of staged and merged (the transaction undoes it if a key repeats).
+            rows = count(con, f"INSERT INTO {target} BY NAME (\n{body(model)})")
+            _refuse_duplicate_keys(
+                con, model, target, _keys(model, list(_columns(con, model.layer, model.name)))
+            )
+            return rows
     staged = f"_clmsync_incremental_{secrets.token_hex(4)}"
     con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body(model)})")
     try:
@@ -192,16 +238,30 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str
     return {str(n): str(t) for n, t in rows}
 
 
-def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: str) -> int:
-    new_cols = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {staged}").fetchall()}
-    lower = {c.lower(): c for c in new_cols}
+def _fits(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
+    """Whether the select's columns (bound, not run) are all columns of the model's table and
+    hold its unique key: then a first build may insert its rows directly."""
+    selected = {str(r[0]).lower() for r in con.execute(f"DESCRIBE (\n{body(model)})").fetchall()}
+    have = {c.lower() for c in _columns(con, model.layer, model.name)}
+    return selected <= have and {k.lower() for k in model.unique_key} <= selected
+
+
+def _keys(model: Model, columns: Sequence[str]) -> list[str]:
+    """The unique key's columns as the select spells them."""
+    lower = {c.lower(): c for c in columns}
     missing = [k for k in model.unique_key if k.lower() not in lower]
     if missing:
         raise ModelError(f"{model.file}: unique_key columns {missing} are not in the select")
-    keys = [lower[k.lower()] for k in model.unique_key]
+    return [lower[k.lower()] for k in model.unique_key]
+
+
+def _refuse_duplicate_keys(
+    con: duckdb.DuckDBPyConnection, model: Model, relation: str, keys: Sequence[str]
+) -> None:
+    """Raise :class:`ModelError` when a key appears twice (or NULL) in ``relation``."""
     key_list = ", ".join(quote_ident(k) for k in keys)
     dup = con.execute(
-        f"SELECT {key_list}, count(*) FROM {staged} GROUP BY ALL "
+        f"SELECT {key_list}, count(*) FROM {relation} GROUP BY ALL "
         f"HAVING count(*) > 1 OR {' OR '.join(f'{quote_ident(k)} IS NULL' for k in keys)} "
         "LIMIT 1"
     ).fetchall()
@@ -211,6 +271,12 @@ def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: st
             f"{dup[0][:-1]} {dup[0][-1]} times or with a NULL; an incremental model needs one "
             "row per key"
         )
+
+
+def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: str) -> int:
+    new_cols = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {staged}").fetchall()}
+    keys = _keys(model, list(new_cols))
+    _refuse_duplicate_keys(con, model, staged, keys)
     have = {c.lower() for c in _columns(con, model.layer, model.name)}
     for col, typ in new_cols.items():
         if col.lower() not in have:

@@ -7,7 +7,7 @@ import pytest
 
 from connectors.errors import ModelError
 from tests.unit.warehouse.helpers import rows, scalar, write_project
-from warehouse import taxonomy
+from warehouse import db, taxonomy
 from warehouse.runner import build, load_project
 
 
@@ -158,6 +158,50 @@ def test_an_incremental_model_can_keep_state_from_its_previous_build(
     con.execute("INSERT INTO main.seen VALUES ('b', 2)")
     rebuild(con, tmp_path)
     assert rows(con, "SELECT * FROM reports.hist ORDER BY k") == [("a", 1, 2), ("b", 2, 2)]
+
+
+def test_model_tables_skip_fsst_and_the_connection_setting_comes_back(tmp_path: Path) -> None:
+    # A file, and more than a row group: rows written during the build are compressed then.
+    con = db.connect(tmp_path / "wh.duckdb")
+    con.execute("SET disabled_compression_methods = 'rle'")
+    write_project(
+        tmp_path,
+        {"models/marts/t.sql": "select 'name ' || (i % 50) as name from range(300000) r(i)"},
+    )
+    rebuild(con, tmp_path)
+    con.execute("CHECKPOINT")
+    used = {r[0] for r in rows(con, "SELECT compression FROM pragma_storage_info('marts.t')")}
+    assert not used & {"FSST", "DICT_FSST"}, used
+    assert scalar(con, "SELECT current_setting('disabled_compression_methods')") == "RLE"
+
+
+def test_a_first_build_reading_itself_refuses_duplicate_keys_and_leaves_no_table(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE main.seen (k VARCHAR, run INT)")
+    con.execute("INSERT INTO main.seen VALUES ('a', 1), ('a', 2)")
+    write_project(
+        tmp_path,
+        {
+            "models/reports/hist.sql": """
+                -- clmsync: materialized=incremental unique_key=k
+                select s.k, s.run from main.seen s anti join reports.hist h on h.k = s.k
+            """,
+            "models/reports/_reports.yml": """
+                models:
+                  - name: hist
+                    columns:
+                      - {name: k, data_type: VARCHAR}
+                      - {name: run, data_type: INTEGER}
+            """,
+        },
+    )
+    with pytest.raises(ModelError, match=r"unique_key \(k\) = \('a',\) 2 times"):
+        rebuild(con, tmp_path)
+    assert scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'hist'") == 0
+    con.execute("DELETE FROM main.seen WHERE run = 2")
+    rebuild(con, tmp_path)
+    assert rows(con, "SELECT * FROM reports.hist") == [("a", 1)]
 
 
 def test_descriptions_become_comments_and_unknown_columns_are_refused(
