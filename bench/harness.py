@@ -30,6 +30,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Literal
 
+import duckdb
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PACKAGES = ("clmsync", "duckdb", "pyarrow", "polars", "sqlglot", "prefect", "dlt")
 COLUMNS = (
@@ -65,6 +67,19 @@ def peer(name: str) -> ModuleType:
             f"{name} is not installed: the benchmarks compare against it. "
             "Install the bench extra (pip install -e '.[bench]'), or run `make bench`."
         ) from exc
+
+
+def check_and_remove(database: Path, table: str, expected: int) -> None:
+    """Check that a baseline's or clmsync's ``table`` in ``database`` holds ``expected`` rows,
+    then remove the database (a 1M-row one is ~300 MB): a run that loses rows is not timed."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    finally:
+        con.close()
+    database.unlink()
+    if rows != expected:
+        raise RuntimeError(f"{database.name}: {rows} rows in {table}, expected {expected}")
 
 
 @dataclass(frozen=True)

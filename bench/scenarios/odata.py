@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from bench import harness
@@ -106,14 +105,7 @@ def _checked(step: Step, expected: int) -> Callable[[], float]:
 
     def checked() -> float:
         seconds, database, table = step()
-        con = duckdb.connect(str(database), read_only=True)
-        try:
-            rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        finally:
-            con.close()
-        database.unlink()
-        if rows != expected:
-            raise RuntimeError(f"{database.name}: {rows} rows in {table}, expected {expected}")
+        harness.check_and_remove(database, table, expected)
         return float(seconds)
 
     return checked
