@@ -49,30 +49,7 @@ changed as (
 
 gone as (
 
-    select
-        previous.counterparty_id,
-        previous.counterparty_name,
-        previous.counterparty_name_cmp,
-        previous.vendor_account,
-        previous.vendor_account_cmp,
-        previous.tax_id,
-        previous.tax_id_cmp,
-        previous.business_unit,
-        previous.business_unit_cmp,
-        previous.country,
-        previous.country_cmp,
-        previous.street,
-        previous.street_cmp,
-        previous.city,
-        previous.city_cmp,
-        previous.zip_code,
-        previous.zip_code_cmp,
-        previous.currency,
-        previous.currency_cmp,
-        previous.payment_terms,
-        previous.payment_terms_cmp,
-        false as is_current,
-        previous._load_id
+    select previous.* replace (false as is_current)
     from previous
     anti join current_keys
         on current_keys.counterparty_id = previous.counterparty_id
@@ -85,30 +62,7 @@ revived as (
     -- Back after a delete (a key snapshot found it again) with the row it had: its
     -- normalised values are still here, only `is_current` flips back.
 
-    select
-        previous.counterparty_id,
-        previous.counterparty_name,
-        previous.counterparty_name_cmp,
-        previous.vendor_account,
-        previous.vendor_account_cmp,
-        previous.tax_id,
-        previous.tax_id_cmp,
-        previous.business_unit,
-        previous.business_unit_cmp,
-        previous.country,
-        previous.country_cmp,
-        previous.street,
-        previous.street_cmp,
-        previous.city,
-        previous.city_cmp,
-        previous.zip_code,
-        previous.zip_code_cmp,
-        previous.currency,
-        previous.currency_cmp,
-        previous.payment_terms,
-        previous.payment_terms_cmp,
-        true as is_current,
-        previous._load_id
+    select previous.* replace (true as is_current)
     from previous
     semi join current_keys
         on current_keys.counterparty_id = previous.counterparty_id
@@ -145,11 +99,11 @@ final as (
         _load_id
     from changed
 
-    union all
+    union all by name
 
     select * from gone
 
-    union all
+    union all by name
 
     select * from revived
 

@@ -51,28 +51,7 @@ changed as (
 
 gone as (
 
-    select
-        previous.legal_entity,
-        previous.vendor_account,
-        previous.vendor_account_cmp,
-        previous.vendor_name,
-        previous.vendor_name_cmp,
-        previous.street,
-        previous.street_cmp,
-        previous.city,
-        previous.city_cmp,
-        previous.zip_code,
-        previous.zip_code_cmp,
-        previous.country_code,
-        previous.currency_code,
-        previous.payment_terms,
-        previous.on_hold_status,
-        previous.tax_id,
-        previous.tax_id_cmp,
-        previous.party_number,
-        previous.primary_contact_id,
-        false as is_current,
-        previous._load_id
+    select previous.* replace (false as is_current)
     from previous
     anti join current_keys
         on current_keys.legal_entity = previous.legal_entity
@@ -86,28 +65,7 @@ revived as (
     -- Back after a delete (a key snapshot found it again) with the row it had: its
     -- normalised values are still here, only `is_current` flips back.
 
-    select
-        previous.legal_entity,
-        previous.vendor_account,
-        previous.vendor_account_cmp,
-        previous.vendor_name,
-        previous.vendor_name_cmp,
-        previous.street,
-        previous.street_cmp,
-        previous.city,
-        previous.city_cmp,
-        previous.zip_code,
-        previous.zip_code_cmp,
-        previous.country_code,
-        previous.currency_code,
-        previous.payment_terms,
-        previous.on_hold_status,
-        previous.tax_id,
-        previous.tax_id_cmp,
-        previous.party_number,
-        previous.primary_contact_id,
-        true as is_current,
-        previous._load_id
+    select previous.* replace (true as is_current)
     from previous
     semi join current_keys
         on current_keys.legal_entity = previous.legal_entity
@@ -143,11 +101,11 @@ final as (
         _load_id
     from changed
 
-    union all
+    union all by name
 
     select * from gone
 
-    union all
+    union all by name
 
     select * from revived
 
