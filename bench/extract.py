@@ -210,7 +210,9 @@ def main() -> None:
             settings = _settings(scratch / "emulator", scratch / "warehouse")
             with closing(db.connect(settings.warehouse.path)) as con:
                 full = _extract(settings, con, key_snapshot=False, keep_packages=True)
-                packages = list(full.packages)
+                # Out of the landing folder: the next export of a project clears its folder.
+                (scratch / "kept").mkdir()
+                packages = [Path(shutil.move(p, scratch / "kept")) for p in full.packages]
                 _admin(info, "mutate", {"fraction": args.fraction, "seed": args.seed + 1})
                 incremental = _extract(settings, con, key_snapshot=False)
                 snapshots = _extract(settings, con, key_snapshot=True)

@@ -46,8 +46,10 @@ def remove_abandoned(landing_dir: Path, project: str, *, keep_packages: bool) ->
     """Remove the downloads of ``project`` a killed run left in the landing folder: a package
     (or a ``.part`` of one) is removed once its entities are landed, but a run killed in between
     leaves it, and the next export has a new execution id, so it would stay for good. Call it
-    when the project has no pending execution: then every file of it is abandoned. Packages the
-    settings keep are kept. Returns the names removed."""
+    when the project has no pending execution: then every file of it is abandoned. With
+    ``keep_packages`` only partial downloads go; packages an earlier call kept on purpose are
+    cleared by the project's next export made without it (move them away to keep them longer).
+    Returns the names removed."""
     folder = Path(landing_dir) / "scm"
     prefix = f"{_UNSAFE.sub('_', project)}-"
     patterns = ("*.zip.part",) if keep_packages else ("*.zip.part", "*.zip")
