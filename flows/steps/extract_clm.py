@@ -115,6 +115,8 @@ class RowBuilder:
                     return None
                 row.append(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
             elif isinstance(value, str):
+                if "\x00" in value:  # JSON may carry \u0000; no text field holds it
+                    return None
                 row.append(value)
             elif isinstance(value, dict | list):
                 return None
