@@ -91,6 +91,10 @@ class EmulatorInfo:
         if self._admin_session is None:
             self._admin_session = self.session()
             self._admin_session.headers["X-Emulator-Admin"] = self.admin_token
+            # Admin calls come seconds apart, past the server's keep-alive; reusing a pooled
+            # connection then races the server closing it (RemoteDisconnected). One connection
+            # per call costs a handshake and never races.
+            self._admin_session.headers["Connection"] = "close"
         response = self._admin_session.request(
             method, f"{self.base_url}/_emulator/{path.lstrip('/')}", json=body, timeout=120
         )
