@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -51,13 +52,16 @@ def test_download_streams_the_zip_and_supports_ranges(
 
 
 def test_expired_url_gets_azures_403(emu: EmulatorInfo, scm: Scm, execution: str) -> None:
-    emu.configure(blob_sas_lifetime=1)
+    # A few seconds of life, not one: a loaded machine may take a second between issuing the
+    # URL and the first download. Then wait until the signed expiry has surely passed.
+    emu.configure(blob_sas_lifetime=4)
     try:
         url = _url(scm, execution)
     finally:
         emu.configure(blob_sas_lifetime=3600)
     assert _get(emu, url).status_code == 200
-    time.sleep(1.1)
+    expiry = datetime.fromisoformat(dict(parse_qsl(urlsplit(url).query))["se"])
+    time.sleep(max(0.0, (expiry - datetime.now(UTC)).total_seconds()) + 1.1)
     refused = _get(emu, url)
     assert refused.status_code == 403
     assert refused.headers["x-ms-error-code"] == "AuthenticationFailed"
