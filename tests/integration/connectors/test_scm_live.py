@@ -211,10 +211,12 @@ def test_token_expiry_in_the_middle_of_a_paged_read(clients: Clients, emu: Emula
 
 
 def test_short_lived_tokens_are_renewed_without_a_401(emu: EmulatorInfo) -> None:
-    emu.set_fault(kind="token_expiry", expires_in=2)
+    # Four seconds: a token's exp is in whole seconds, so it may end up to one second sooner
+    # than the client reckons; what is left after renewal must outlast a loaded machine's call.
+    emu.set_fault(kind="token_expiry", expires_in=4)
     fresh = make_clients(emu)
     first = fresh.tokens.token()
-    time.sleep(1.2)  # past half the token's life
+    time.sleep(2.2)  # past half the token's life
     assert fresh.tokens.token() != first
     emu.reset_stats()
     assert list(fresh.odata.pages("Currencies"))

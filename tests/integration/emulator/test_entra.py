@@ -65,12 +65,19 @@ def test_discovery_document_points_at_the_token_endpoint(emu: EmulatorInfo) -> N
     assert doc["authorization_endpoint"].startswith(emu.authority)
 
 
+def _claims(token: object) -> dict[str, object]:
+    payload = str(token).split(".")[1]
+    claims: dict[str, object] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
+
+
 def test_token_is_jwt_shaped_with_the_claims_scm_reads(emu: EmulatorInfo) -> None:
     status, body = _token_request(emu)
     assert status == 200
     assert body["expires_in"] == 3600
-    payload = str(body["access_token"]).split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims = _claims(body["access_token"])
     assert claims["appid"] == emu.client_id
     assert claims["tid"] == emu.tenant_id
     assert claims["aud"] == emu.scm_url
@@ -147,13 +154,17 @@ def test_scope_with_a_trailing_slash_gives_a_token_scm_refuses(emu: EmulatorInfo
 
 
 def test_expired_token_is_401(emu: EmulatorInfo) -> None:
-    emu.set_fault(kind="token_expiry", expires_in=1, count=1)
+    # Three seconds, not one: ``exp`` is in whole seconds, so a one-second token issued late in
+    # a second lives only what is left of it, less than a loaded machine takes to use it.
+    emu.set_fault(kind="token_expiry", expires_in=3, count=1)
     status, body = _token_request(emu)
     assert status == 200
-    assert body["expires_in"] == 1
+    assert body["expires_in"] == 3
     client = Scm(emu, str(body["access_token"]))
     assert client.get("LegalEntities").status_code == 200
-    time.sleep(1.2)
+    expiry = _claims(body["access_token"])["exp"]
+    assert isinstance(expiry, int)
+    time.sleep(max(0.0, expiry - time.time()) + 0.2)
     assert client.get("LegalEntities").status_code == 401
     # the fault was for one token only
     assert _token_request(emu)[1]["expires_in"] == 3600
