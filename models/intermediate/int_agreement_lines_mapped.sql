@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=line_id
+--
 -- Every CLM agreement line mapped to SCM's keys and codes, with the SCM line it matches: one
 -- row per CLM line.
 --
@@ -6,6 +8,12 @@
 -- `<purchase agreement id>|<line number>`. The unit maps through the seeds; the product must be
 -- released to the legal entity (`is_product_released`), and its procurement category comes
 -- from the released product.
+--
+-- Incremental (delete_insert), like int_contracts_mapped: a line is mapped again when its CLM
+-- row was landed since, is new, back or gone; when an SCM line landed since or gone matches it
+-- now or matched it before; when a released product landed since has its product code, or the
+-- one it was released as is gone; or when what it takes from its agreement changed
+-- (`_agreement_hash`: the agreement's contract, legal entity, block, SCM agreement and owner).
 
 with
 
@@ -36,6 +44,172 @@ released_products as (
 code_lookup as (
 
     select * from intermediate.int_code_lookup
+
+),
+
+previous as not materialized (
+
+    select * from intermediate.int_agreement_lines_mapped
+
+),
+
+watermarks as (
+
+    select
+        coalesce(max(_load_id), -1) as clm_load_id,
+        coalesce(max(_scm_load_id), -1) as scm_load_id,
+        coalesce(max(_product_load_id), -1) as product_load_id
+    from previous
+
+),
+
+line_keys as (
+
+    -- only keys: finding what changed runs none of staging's rules
+    select
+        line_id,
+        line_id_cmp,
+        product_code_cmp,
+        _load_id
+    from staging.stg_clm__agreement_lines
+
+),
+
+scm_line_keys as (
+
+    select
+        legal_entity,
+        purchase_agreement_id || '|' || line_number_text as record_key,
+        external_line_id_cmp,
+        _load_id
+    from staging.stg_scm__purchase_agreement_lines
+
+),
+
+product_keys as (
+
+    select
+        legal_entity,
+        item_number,
+        item_number_cmp,
+        _load_id
+    from staging.stg_scm__released_products
+
+),
+
+agreement_states as (
+
+    select
+        agreement_id,
+        hash(
+            contract_id,
+            legal_entity,
+            blocked_reason,
+            scm_purchase_agreement_id,
+            scm_ownership
+        ) as agreement_hash
+    from agreements
+
+),
+
+scm_landed as (
+
+    select *
+    from scm_line_keys
+    where _load_id > (select scm_load_id from watermarks)
+
+),
+
+products_landed as (
+
+    select *
+    from product_keys
+    where _load_id > (select product_load_id from watermarks)
+
+),
+
+changed_ids as (
+
+    -- landed since the last build
+    select line_id
+    from line_keys
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- new, or back after a delete (with the row it had)
+    select line_keys.line_id
+    from line_keys
+    anti join previous
+        on previous.line_id = line_keys.line_id
+
+    union all
+
+    -- gone
+    select previous.line_id
+    from previous
+    anti join line_keys
+        on line_keys.line_id = previous.line_id
+
+    union all
+
+    -- an SCM line landed since: the lines it may match now
+    select line_keys.line_id
+    from line_keys
+    semi join scm_landed
+        on scm_landed.external_line_id_cmp = line_keys.line_id_cmp
+
+    union all
+
+    -- ... and the one it matched before
+    select previous.line_id
+    from previous
+    semi join scm_landed
+        on scm_landed.legal_entity = previous.legal_entity
+        and scm_landed.record_key = previous.scm_record_key
+
+    union all
+
+    -- the SCM line it matched is gone
+    select previous.line_id
+    from previous
+    anti join scm_line_keys
+        on scm_line_keys.legal_entity = previous.legal_entity
+        and scm_line_keys.record_key = previous.scm_record_key
+    where previous.scm_record_key is not null
+
+    union all
+
+    -- a released product landed since has its product code
+    select line_keys.line_id
+    from line_keys
+    semi join products_landed
+        on products_landed.item_number_cmp = line_keys.product_code_cmp
+
+    union all
+
+    -- the released product it had is gone
+    select previous.line_id
+    from previous
+    anti join product_keys
+        on product_keys.legal_entity = previous.legal_entity
+        and product_keys.item_number = previous.item_number
+    where previous.item_number is not null
+
+    union all
+
+    -- its agreement was mapped differently (or is gone, or back)
+    select previous.line_id
+    from previous
+    left join agreement_states
+        on agreement_states.agreement_id = previous.agreement_id
+    where previous._agreement_hash is distinct from agreement_states.agreement_hash
+
+),
+
+changed as (
+
+    select distinct line_id from changed_ids
 
 ),
 
@@ -72,10 +246,18 @@ joined as (
         scm_lines.price as scm_price,
         scm_lines.effective_date as scm_effective_date,
         scm_lines.expiration_date as scm_expiration_date,
-        scm_lines.item_number as scm_item_number
+        scm_lines.item_number as scm_item_number,
+        lines._load_id,
+        scm_lines._load_id as _scm_load_id,
+        released_products._load_id as _product_load_id,
+        agreement_states.agreement_hash as _agreement_hash
     from lines
+    semi join changed
+        on changed.line_id = lines.line_id
     left join agreements
         on agreements.agreement_id = lines.agreement_id
+    left join agreement_states
+        on agreement_states.agreement_id = lines.agreement_id
     left join code_lookup as units
         on units.domain = 'unit'
         and units.clm_code_cmp = lines.unit_cmp
@@ -88,12 +270,30 @@ joined as (
 
 ),
 
-final as (
+rebuilt as (
 
     select
         *,
         blocked_reason is not null as is_blocked
     from joined
+
+),
+
+final as (
+
+    select
+        *,
+        false as _deleted
+    from rebuilt
+
+    union all by name
+
+    select
+        line_id,
+        true as _deleted
+    from changed
+    anti join line_keys
+        on line_keys.line_id = changed.line_id
 
 )
 

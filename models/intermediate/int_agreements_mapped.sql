@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=agreement_id
+--
 -- Every CLM agreement mapped to SCM's keys and codes, with the SCM purchase agreement it
 -- matches: one row per CLM agreement.
 --
@@ -6,6 +8,11 @@
 -- contract id. Currency, payment terms and status map through the seeds (NULL when unmapped).
 -- `scm_ownership` says who owns the agreement's header in SCM: the CLM's changes to an
 -- SCM-owned agreement are conflicts, never pushed.
+--
+-- Incremental (delete_insert), like int_contracts_mapped: an agreement is mapped again when
+-- its CLM row was landed since, is new, back or gone; when an SCM agreement landed since or
+-- gone matches it now or matched it before; or when what it takes from its contract changed
+-- (`_contract_hash`: the contract's legal entity, vendor, block and SCM contract as mapped).
 
 with
 
@@ -30,6 +37,127 @@ scm_agreements as (
 code_lookup as (
 
     select * from intermediate.int_code_lookup
+
+),
+
+previous as not materialized (
+
+    select * from intermediate.int_agreements_mapped
+
+),
+
+watermarks as (
+
+    select
+        coalesce(max(_load_id), -1) as clm_load_id,
+        coalesce(max(_scm_load_id), -1) as scm_load_id
+    from previous
+
+),
+
+agreement_keys as (
+
+    -- only keys: finding what changed runs none of staging's rules
+    select
+        agreement_id,
+        contract_id_cmp,
+        _load_id
+    from staging.stg_clm__agreements
+
+),
+
+scm_agreement_keys as (
+
+    select
+        legal_entity,
+        purchase_agreement_id,
+        external_contract_id_cmp,
+        _load_id
+    from staging.stg_scm__purchase_agreements
+
+),
+
+contract_states as (
+
+    select
+        contract_id,
+        hash(legal_entity, vendor_account, blocked_reason, scm_contract_id) as contract_hash
+    from contracts
+
+),
+
+scm_landed as (
+
+    select *
+    from scm_agreement_keys
+    where _load_id > (select scm_load_id from watermarks)
+
+),
+
+changed_ids as (
+
+    -- landed since the last build
+    select agreement_id
+    from agreement_keys
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- new, or back after a delete (with the row it had)
+    select agreement_keys.agreement_id
+    from agreement_keys
+    anti join previous
+        on previous.agreement_id = agreement_keys.agreement_id
+
+    union all
+
+    -- gone
+    select previous.agreement_id
+    from previous
+    anti join agreement_keys
+        on agreement_keys.agreement_id = previous.agreement_id
+
+    union all
+
+    -- an SCM agreement landed since: the agreements it may match now
+    select agreement_keys.agreement_id
+    from agreement_keys
+    semi join scm_landed
+        on scm_landed.external_contract_id_cmp = agreement_keys.contract_id_cmp
+
+    union all
+
+    -- ... and the ones it matched before
+    select previous.agreement_id
+    from previous
+    semi join scm_landed
+        on scm_landed.legal_entity = previous.legal_entity
+        and scm_landed.purchase_agreement_id = previous.scm_purchase_agreement_id
+
+    union all
+
+    -- the SCM agreement it matched is gone
+    select previous.agreement_id
+    from previous
+    anti join scm_agreement_keys
+        on scm_agreement_keys.legal_entity = previous.legal_entity
+        and scm_agreement_keys.purchase_agreement_id = previous.scm_purchase_agreement_id
+    where previous.scm_purchase_agreement_id is not null
+
+    union all
+
+    -- its contract was mapped differently (or is gone, or back)
+    select previous.agreement_id
+    from previous
+    left join contract_states
+        on contract_states.contract_id = previous.contract_id
+    where previous._contract_hash is distinct from contract_states.contract_hash
+
+),
+
+changed as (
+
+    select distinct agreement_id from changed_ids
 
 ),
 
@@ -60,10 +188,17 @@ joined as (
         scm_agreements.ownership as scm_ownership,
         scm_agreements.agreement_status as scm_current_status,
         scm_agreements.effective_date as scm_effective_date,
-        scm_agreements.expiration_date as scm_expiration_date
+        scm_agreements.expiration_date as scm_expiration_date,
+        agreements._load_id,
+        scm_agreements._load_id as _scm_load_id,
+        contract_states.contract_hash as _contract_hash
     from agreements
+    semi join changed
+        on changed.agreement_id = agreements.agreement_id
     left join contracts
         on contracts.contract_id = agreements.contract_id
+    left join contract_states
+        on contract_states.contract_id = agreements.contract_id
     left join code_lookup as currencies
         on currencies.domain = 'currency'
         and currencies.clm_code_cmp = agreements.currency_cmp
@@ -79,12 +214,30 @@ joined as (
 
 ),
 
-final as (
+rebuilt as (
 
     select
         *,
         blocked_reason is not null as is_blocked
     from joined
+
+),
+
+final as (
+
+    select
+        *,
+        false as _deleted
+    from rebuilt
+
+    union all by name
+
+    select
+        agreement_id,
+        true as _deleted
+    from changed
+    anti join agreement_keys
+        on agreement_keys.agreement_id = changed.agreement_id
 
 )
 

@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=contract_id
+--
 -- Every CLM contract mapped to SCM's keys and codes, with the SCM contract it matches: one row
 -- per CLM contract.
 --
@@ -7,6 +9,13 @@
 -- do not know leaves the `scm_*` column NULL. The counterparty's link says whether documents of
 -- this contract may be created in SCM (`is_blocked`, with the reason). The table keeps what
 -- matching and comparing need; descriptive fields stay in staging.stg_clm__contracts.
+--
+-- Incremental (delete_insert): only contracts something changed for since the last build are
+-- mapped again, the rest keep their rows. A contract changes when its CLM row was landed since
+-- (`_load_id` above the highest here), is new or back, or is gone (its row is deleted); when an
+-- SCM contract landed since or gone matches it now or matched it before; or when its
+-- counterparty's link changed (`_link_hash`, the link fields it was mapped with). A change of
+-- the seeds or of this SQL rebuilds it in full (the runner's fingerprint).
 
 with
 
@@ -34,6 +43,127 @@ links as (
 
 ),
 
+previous as not materialized (
+
+    select * from intermediate.int_contracts_mapped
+
+),
+
+watermarks as (
+
+    select
+        coalesce(max(_load_id), -1) as clm_load_id,
+        coalesce(max(_scm_load_id), -1) as scm_load_id
+    from previous
+
+),
+
+contract_keys as (
+
+    -- only keys: finding what changed runs none of staging's rules
+    select
+        contract_id,
+        contract_id_cmp,
+        _load_id
+    from staging.stg_clm__contracts
+
+),
+
+scm_contract_keys as (
+
+    select
+        legal_entity,
+        contract_id,
+        external_contract_id_cmp,
+        _load_id
+    from staging.stg_scm__contracts
+
+),
+
+link_states as (
+
+    select
+        counterparty_id,
+        hash(vendor_account, link_status, legal_entity, is_vendor_on_hold) as link_hash
+    from links
+
+),
+
+scm_landed as (
+
+    select *
+    from scm_contract_keys
+    where _load_id > (select scm_load_id from watermarks)
+
+),
+
+changed_ids as (
+
+    -- landed since the last build
+    select contract_id
+    from contract_keys
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- new, or back after a delete (with the row it had)
+    select contract_keys.contract_id
+    from contract_keys
+    anti join previous
+        on previous.contract_id = contract_keys.contract_id
+
+    union all
+
+    -- gone
+    select previous.contract_id
+    from previous
+    anti join contract_keys
+        on contract_keys.contract_id = previous.contract_id
+
+    union all
+
+    -- an SCM contract landed since: the contracts it may match now
+    select contract_keys.contract_id
+    from contract_keys
+    semi join scm_landed
+        on scm_landed.external_contract_id_cmp = contract_keys.contract_id_cmp
+
+    union all
+
+    -- ... and the one it matched before
+    select previous.contract_id
+    from previous
+    semi join scm_landed
+        on scm_landed.legal_entity = previous.legal_entity
+        and scm_landed.contract_id = previous.scm_contract_id
+
+    union all
+
+    -- the SCM contract it matched is gone
+    select previous.contract_id
+    from previous
+    anti join scm_contract_keys
+        on scm_contract_keys.legal_entity = previous.legal_entity
+        and scm_contract_keys.contract_id = previous.scm_contract_id
+    where previous.scm_contract_id is not null
+
+    union all
+
+    -- its counterparty's link changed
+    select previous.contract_id
+    from previous
+    left join link_states
+        on link_states.counterparty_id = previous.counterparty_id
+    where previous._link_hash is distinct from link_states.link_hash
+
+),
+
+changed as (
+
+    select distinct contract_id from changed_ids
+
+),
+
 mapped as (
 
     select
@@ -42,6 +172,8 @@ mapped as (
         contract_types.scm_code as scm_contract_type,
         contract_statuses.scm_code as scm_contract_status
     from contracts
+    semi join changed
+        on changed.contract_id = contracts.contract_id
     left join code_lookup as business_units
         on business_units.domain = 'business_unit'
         and business_units.clm_code_cmp = contracts.business_unit_cmp
@@ -83,13 +215,27 @@ joined as (
         scm_contracts.contract_id as scm_contract_id,
         scm_contracts.contract_status as scm_current_status,
         scm_contracts.effective_date as scm_effective_date,
-        scm_contracts.expiration_date as scm_expiration_date
+        scm_contracts.expiration_date as scm_expiration_date,
+        mapped._load_id,
+        scm_contracts._load_id as _scm_load_id,
+        link_states.link_hash as _link_hash
     from mapped
     left join links
         on links.counterparty_id = mapped.counterparty_id
+    left join link_states
+        on link_states.counterparty_id = mapped.counterparty_id
     left join scm_contracts
         on scm_contracts.legal_entity = mapped.legal_entity
         and scm_contracts.external_contract_id_cmp = mapped.contract_id_cmp
+
+),
+
+rebuilt as (
+
+    select
+        *,
+        blocked_reason is not null as is_blocked
+    from joined
 
 ),
 
@@ -97,8 +243,17 @@ final as (
 
     select
         *,
-        blocked_reason is not null as is_blocked
-    from joined
+        false as _deleted
+    from rebuilt
+
+    union all by name
+
+    select
+        contract_id,
+        true as _deleted
+    from changed
+    anti join contract_keys
+        on contract_keys.contract_id = changed.contract_id
 
 )
 
