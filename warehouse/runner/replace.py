@@ -118,31 +118,10 @@ def build(
     if existing is not None and (full or existing != "table" or stale):
         con.execute(f"DROP {existing.upper()} {target}")
         existing = None
-    staged = f"_clmsync_replace_{secrets.token_hex(4)}"
-    if existing is None and model.reads_itself:
-        # The select reads the table: it must exist (empty) before the select can run.
-        cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
-        con.execute(f"CREATE TABLE {target} ({cols})")
-        existing = "table"
-    con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body})")
-    try:
-        columns = [str(r[0]) for r in con.execute(f"DESCRIBE {staged}").fetchall()]
-        if DELETED not in columns:
-            raise ModelError(
-                f"{model.file}: a delete_insert model's select needs a boolean {DELETED} column "
-                "(true: the key is gone)"
-            )
-        keys = key_columns(model, columns)
-        refuse_duplicate_keys(con, model, staged, keys)
-        kept = f"SELECT * EXCLUDE ({quote_ident(DELETED)}) FROM {staged} WHERE NOT {DELETED}"
-        if existing is None:
-            rows = count(con, f"CREATE TABLE {target} AS {kept}")
-        else:
-            on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
-            con.execute(f"DELETE FROM {target} t USING {staged} s WHERE {on}")
-            rows = count(con, f"INSERT INTO {target} BY NAME {kept}")
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {staged}")
+    if existing is None:
+        rows = _full(con, model, body, target)
+    else:
+        rows = _replace(con, model, body, target)
     if fingerprint is not None:
         con.execute(
             "INSERT OR REPLACE INTO ops.model_state (relation, fingerprint, built_at) "
@@ -150,6 +129,48 @@ def build(
             [model.relation, fingerprint],
         )
     return rows
+
+
+def _full(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) -> int:
+    """Build the table from nothing: the select's rows go straight in, written once."""
+    if model.reads_itself:
+        # The select reads the table: it must exist (empty) before the select can run.
+        cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
+        con.execute(f"CREATE TABLE {target} ({cols})")
+        rows = count(con, f"INSERT INTO {target} BY NAME {_kept(con, model, f'({body})')}")
+    else:
+        rows = count(con, f"CREATE TABLE {target} AS {_kept(con, model, f'({body})')}")
+    refuse_duplicate_keys(con, model, target, key_columns(model, _describe(con, target)))
+    return rows
+
+
+def _replace(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) -> int:
+    """Delete the rows of every key the select returns, insert the rows not marked deleted."""
+    staged = f"_clmsync_replace_{secrets.token_hex(4)}"
+    con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body})")
+    try:
+        keys = key_columns(model, _describe(con, staged))
+        refuse_duplicate_keys(con, model, staged, keys)
+        kept = _kept(con, model, staged)
+        on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+        con.execute(f"DELETE FROM {target} t USING {staged} s WHERE {on}")
+        return count(con, f"INSERT INTO {target} BY NAME {kept}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {staged}")
+
+
+def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [str(r[0]) for r in con.execute(f"DESCRIBE {relation}").fetchall()]
+
+
+def _kept(con: duckdb.DuckDBPyConnection, model: Model, relation: str) -> str:
+    """The rows of ``relation`` (a table or a parenthesised select) not marked deleted."""
+    if DELETED not in _describe(con, relation):
+        raise ModelError(
+            f"{model.file}: a delete_insert model's select needs a boolean {DELETED} column "
+            "(true: the key is gone)"
+        )
+    return f"SELECT * EXCLUDE ({quote_ident(DELETED)}) FROM {relation} WHERE NOT {DELETED}"
 
 
 def key_columns(model: Model, columns: Sequence[str]) -> list[str]:
