@@ -17,8 +17,9 @@
 
 with
 
-lines as (
+lines as not materialized (
 
+    -- read twice below, each time filtered in the scan
     select * from staging.stg_clm__agreement_lines
 
 ),
@@ -75,6 +76,15 @@ line_keys as (
 
 ),
 
+earlier_line_keys as (
+
+    -- landed before the last build: what landed since is mapped again anyway
+    select *
+    from line_keys
+    where _load_id <= (select clm_load_id from watermarks)
+
+),
+
 scm_line_keys as (
 
     select
@@ -100,7 +110,7 @@ product_keys as (
 agreement_states as (
 
     select
-        agreement_id,
+        *,
         hash(
             contract_id,
             legal_entity,
@@ -130,18 +140,11 @@ products_landed as (
 
 changed_ids as (
 
-    -- landed since the last build
-    select line_id
-    from line_keys
-    where _load_id > (select clm_load_id from watermarks)
-
-    union all
-
     -- new, or back after a delete (with the row it had)
-    select line_keys.line_id
-    from line_keys
+    select earlier_line_keys.line_id
+    from earlier_line_keys
     anti join previous
-        on previous.line_id = line_keys.line_id
+        on previous.line_id = earlier_line_keys.line_id
 
     union all
 
@@ -154,10 +157,10 @@ changed_ids as (
     union all
 
     -- an SCM line landed since: the lines it may match now
-    select line_keys.line_id
-    from line_keys
+    select earlier_line_keys.line_id
+    from earlier_line_keys
     semi join scm_landed
-        on scm_landed.external_line_id_cmp = line_keys.line_id_cmp
+        on scm_landed.external_line_id_cmp = earlier_line_keys.line_id_cmp
 
     union all
 
@@ -181,10 +184,10 @@ changed_ids as (
     union all
 
     -- a released product landed since has its product code
-    select line_keys.line_id
-    from line_keys
+    select earlier_line_keys.line_id
+    from earlier_line_keys
     semi join products_landed
-        on products_landed.item_number_cmp = line_keys.product_code_cmp
+        on products_landed.item_number_cmp = earlier_line_keys.product_code_cmp
 
     union all
 
@@ -207,9 +210,27 @@ changed_ids as (
 
 ),
 
-changed as (
+changed as materialized (
 
     select distinct line_id from changed_ids
+
+),
+
+to_map as (
+
+    -- landed since the last build (the filter reaches the scan)
+    select *
+    from lines
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- landed before, but something they depend on changed
+    select lines.*
+    from lines
+    semi join changed
+        on changed.line_id = lines.line_id
+    where lines._load_id <= (select clm_load_id from watermarks)
 
 ),
 
@@ -250,14 +271,10 @@ joined as (
         lines._load_id,
         scm_lines._load_id as _scm_load_id,
         released_products._load_id as _product_load_id,
-        agreement_states.agreement_hash as _agreement_hash
-    from lines
-    semi join changed
-        on changed.line_id = lines.line_id
-    left join agreements
+        agreements.agreement_hash as _agreement_hash
+    from to_map as lines
+    left join agreement_states as agreements
         on agreements.agreement_id = lines.agreement_id
-    left join agreement_states
-        on agreement_states.agreement_id = lines.agreement_id
     left join code_lookup as units
         on units.domain = 'unit'
         and units.clm_code_cmp = lines.unit_cmp

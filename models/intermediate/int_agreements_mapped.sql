@@ -16,8 +16,9 @@
 
 with
 
-agreements as (
+agreements as not materialized (
 
+    -- read twice below, each time filtered in the scan
     select * from staging.stg_clm__agreements
 
 ),
@@ -66,6 +67,15 @@ agreement_keys as (
 
 ),
 
+earlier_agreement_keys as (
+
+    -- landed before the last build: what landed since is mapped again anyway
+    select *
+    from agreement_keys
+    where _load_id <= (select clm_load_id from watermarks)
+
+),
+
 scm_agreement_keys as (
 
     select
@@ -80,7 +90,7 @@ scm_agreement_keys as (
 contract_states as (
 
     select
-        contract_id,
+        *,
         hash(legal_entity, vendor_account, blocked_reason, scm_contract_id) as contract_hash
     from contracts
 
@@ -96,18 +106,11 @@ scm_landed as (
 
 changed_ids as (
 
-    -- landed since the last build
-    select agreement_id
-    from agreement_keys
-    where _load_id > (select clm_load_id from watermarks)
-
-    union all
-
     -- new, or back after a delete (with the row it had)
-    select agreement_keys.agreement_id
-    from agreement_keys
+    select earlier_agreement_keys.agreement_id
+    from earlier_agreement_keys
     anti join previous
-        on previous.agreement_id = agreement_keys.agreement_id
+        on previous.agreement_id = earlier_agreement_keys.agreement_id
 
     union all
 
@@ -120,10 +123,10 @@ changed_ids as (
     union all
 
     -- an SCM agreement landed since: the agreements it may match now
-    select agreement_keys.agreement_id
-    from agreement_keys
+    select earlier_agreement_keys.agreement_id
+    from earlier_agreement_keys
     semi join scm_landed
-        on scm_landed.external_contract_id_cmp = agreement_keys.contract_id_cmp
+        on scm_landed.external_contract_id_cmp = earlier_agreement_keys.contract_id_cmp
 
     union all
 
@@ -155,9 +158,27 @@ changed_ids as (
 
 ),
 
-changed as (
+changed as materialized (
 
     select distinct agreement_id from changed_ids
+
+),
+
+to_map as (
+
+    -- landed since the last build (the filter reaches the scan)
+    select *
+    from agreements
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- landed before, but something they depend on changed
+    select agreements.*
+    from agreements
+    semi join changed
+        on changed.agreement_id = agreements.agreement_id
+    where agreements._load_id <= (select clm_load_id from watermarks)
 
 ),
 
@@ -191,14 +212,10 @@ joined as (
         scm_agreements.expiration_date as scm_expiration_date,
         agreements._load_id,
         scm_agreements._load_id as _scm_load_id,
-        contract_states.contract_hash as _contract_hash
-    from agreements
-    semi join changed
-        on changed.agreement_id = agreements.agreement_id
-    left join contracts
+        contracts.contract_hash as _contract_hash
+    from to_map as agreements
+    left join contract_states as contracts
         on contracts.contract_id = agreements.contract_id
-    left join contract_states
-        on contract_states.contract_id = agreements.contract_id
     left join code_lookup as currencies
         on currencies.domain = 'currency'
         and currencies.clm_code_cmp = agreements.currency_cmp

@@ -19,8 +19,9 @@
 
 with
 
-contracts as (
+contracts as not materialized (
 
+    -- read twice below, each time filtered in the scan
     select * from staging.stg_clm__contracts
 
 ),
@@ -69,6 +70,15 @@ contract_keys as (
 
 ),
 
+earlier_contract_keys as (
+
+    -- landed before the last build: what landed since is mapped again anyway
+    select *
+    from contract_keys
+    where _load_id <= (select clm_load_id from watermarks)
+
+),
+
 scm_contract_keys as (
 
     select
@@ -83,7 +93,7 @@ scm_contract_keys as (
 link_states as (
 
     select
-        counterparty_id,
+        *,
         hash(vendor_account, link_status, legal_entity, is_vendor_on_hold) as link_hash
     from links
 
@@ -99,18 +109,11 @@ scm_landed as (
 
 changed_ids as (
 
-    -- landed since the last build
-    select contract_id
-    from contract_keys
-    where _load_id > (select clm_load_id from watermarks)
-
-    union all
-
     -- new, or back after a delete (with the row it had)
-    select contract_keys.contract_id
-    from contract_keys
+    select earlier_contract_keys.contract_id
+    from earlier_contract_keys
     anti join previous
-        on previous.contract_id = contract_keys.contract_id
+        on previous.contract_id = earlier_contract_keys.contract_id
 
     union all
 
@@ -123,10 +126,10 @@ changed_ids as (
     union all
 
     -- an SCM contract landed since: the contracts it may match now
-    select contract_keys.contract_id
-    from contract_keys
+    select earlier_contract_keys.contract_id
+    from earlier_contract_keys
     semi join scm_landed
-        on scm_landed.external_contract_id_cmp = contract_keys.contract_id_cmp
+        on scm_landed.external_contract_id_cmp = earlier_contract_keys.contract_id_cmp
 
     union all
 
@@ -158,9 +161,27 @@ changed_ids as (
 
 ),
 
-changed as (
+changed as materialized (
 
     select distinct contract_id from changed_ids
+
+),
+
+to_map as (
+
+    -- landed since the last build (the filter reaches the scan)
+    select *
+    from contracts
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- landed before, but something they depend on changed
+    select contracts.*
+    from contracts
+    semi join changed
+        on changed.contract_id = contracts.contract_id
+    where contracts._load_id <= (select clm_load_id from watermarks)
 
 ),
 
@@ -171,9 +192,7 @@ mapped as (
         business_units.scm_code as legal_entity,
         contract_types.scm_code as scm_contract_type,
         contract_statuses.scm_code as scm_contract_status
-    from contracts
-    semi join changed
-        on changed.contract_id = contracts.contract_id
+    from to_map as contracts
     left join code_lookup as business_units
         on business_units.domain = 'business_unit'
         and business_units.clm_code_cmp = contracts.business_unit_cmp
@@ -218,12 +237,10 @@ joined as (
         scm_contracts.expiration_date as scm_expiration_date,
         mapped._load_id,
         scm_contracts._load_id as _scm_load_id,
-        link_states.link_hash as _link_hash
+        links.link_hash as _link_hash
     from mapped
-    left join links
+    left join link_states as links
         on links.counterparty_id = mapped.counterparty_id
-    left join link_states
-        on link_states.counterparty_id = mapped.counterparty_id
     left join scm_contracts
         on scm_contracts.legal_entity = mapped.legal_entity
         and scm_contracts.external_contract_id_cmp = mapped.contract_id_cmp
