@@ -140,19 +140,34 @@ products_landed as (
 
 changed_ids as (
 
-    -- new, or back after a delete (with the row it had)
-    select earlier_line_keys.line_id
-    from earlier_line_keys
-    anti join previous
-        on previous.line_id = earlier_line_keys.line_id
-
-    union all
-
-    -- gone
-    select previous.line_id
+    -- One pass over the previous rows, each next to what it was mapped from as it is now.
+    -- (A row landed since looks gone here: it is mapped again anyway.)
+    select coalesce(previous.line_id, earlier_line_keys.line_id) as line_id
     from previous
-    anti join line_keys
-        on line_keys.line_id = previous.line_id
+    full join earlier_line_keys
+        on earlier_line_keys.line_id = previous.line_id
+    left join scm_line_keys
+        on scm_line_keys.legal_entity = previous.legal_entity
+        and scm_line_keys.record_key = previous.scm_record_key
+    left join product_keys
+        on product_keys.legal_entity = previous.legal_entity
+        and product_keys.item_number = previous.item_number
+    left join agreement_states
+        on agreement_states.agreement_id = previous.agreement_id
+    -- gone
+    where earlier_line_keys.line_id is null
+        -- new, or back after a delete (with the row it had)
+        or previous.line_id is null
+        -- the SCM line it matched is gone, or landed since
+        or (previous.scm_record_key is not null
+            and (scm_line_keys.record_key is null
+                or scm_line_keys._load_id > (select scm_load_id from watermarks)))
+        -- the released product it had is gone, or landed since
+        or (previous.item_number is not null
+            and (product_keys.item_number is null
+                or product_keys._load_id > (select product_load_id from watermarks)))
+        -- its agreement was mapped differently (or is gone, or back)
+        or previous._agreement_hash is distinct from agreement_states.agreement_hash
 
     union all
 
@@ -164,49 +179,11 @@ changed_ids as (
 
     union all
 
-    -- ... and the one it matched before
-    select previous.line_id
-    from previous
-    semi join scm_landed
-        on scm_landed.legal_entity = previous.legal_entity
-        and scm_landed.record_key = previous.scm_record_key
-
-    union all
-
-    -- the SCM line it matched is gone
-    select previous.line_id
-    from previous
-    anti join scm_line_keys
-        on scm_line_keys.legal_entity = previous.legal_entity
-        and scm_line_keys.record_key = previous.scm_record_key
-    where previous.scm_record_key is not null
-
-    union all
-
     -- a released product landed since has its product code
     select earlier_line_keys.line_id
     from earlier_line_keys
     semi join products_landed
         on products_landed.item_number_cmp = earlier_line_keys.product_code_cmp
-
-    union all
-
-    -- the released product it had is gone
-    select previous.line_id
-    from previous
-    anti join product_keys
-        on product_keys.legal_entity = previous.legal_entity
-        and product_keys.item_number = previous.item_number
-    where previous.item_number is not null
-
-    union all
-
-    -- its agreement was mapped differently (or is gone, or back)
-    select previous.line_id
-    from previous
-    left join agreement_states
-        on agreement_states.agreement_id = previous.agreement_id
-    where previous._agreement_hash is distinct from agreement_states.agreement_hash
 
 ),
 

@@ -106,19 +106,27 @@ scm_landed as (
 
 changed_ids as (
 
-    -- new, or back after a delete (with the row it had)
-    select earlier_agreement_keys.agreement_id
-    from earlier_agreement_keys
-    anti join previous
-        on previous.agreement_id = earlier_agreement_keys.agreement_id
-
-    union all
-
-    -- gone
-    select previous.agreement_id
+    -- One pass over the previous rows, each next to what it was mapped from as it is now.
+    -- (A row landed since looks gone here: it is mapped again anyway.)
+    select coalesce(previous.agreement_id, earlier_agreement_keys.agreement_id) as agreement_id
     from previous
-    anti join agreement_keys
-        on agreement_keys.agreement_id = previous.agreement_id
+    full join earlier_agreement_keys
+        on earlier_agreement_keys.agreement_id = previous.agreement_id
+    left join scm_agreement_keys
+        on scm_agreement_keys.legal_entity = previous.legal_entity
+        and scm_agreement_keys.purchase_agreement_id = previous.scm_purchase_agreement_id
+    left join contract_states
+        on contract_states.contract_id = previous.contract_id
+    -- gone
+    where earlier_agreement_keys.agreement_id is null
+        -- new, or back after a delete (with the row it had)
+        or previous.agreement_id is null
+        -- the SCM agreement it matched is gone, or landed since
+        or (previous.scm_purchase_agreement_id is not null
+            and (scm_agreement_keys.purchase_agreement_id is null
+                or scm_agreement_keys._load_id > (select scm_load_id from watermarks)))
+        -- its contract was mapped differently (or is gone, or back)
+        or previous._contract_hash is distinct from contract_states.contract_hash
 
     union all
 
@@ -127,34 +135,6 @@ changed_ids as (
     from earlier_agreement_keys
     semi join scm_landed
         on scm_landed.external_contract_id_cmp = earlier_agreement_keys.contract_id_cmp
-
-    union all
-
-    -- ... and the ones it matched before
-    select previous.agreement_id
-    from previous
-    semi join scm_landed
-        on scm_landed.legal_entity = previous.legal_entity
-        and scm_landed.purchase_agreement_id = previous.scm_purchase_agreement_id
-
-    union all
-
-    -- the SCM agreement it matched is gone
-    select previous.agreement_id
-    from previous
-    anti join scm_agreement_keys
-        on scm_agreement_keys.legal_entity = previous.legal_entity
-        and scm_agreement_keys.purchase_agreement_id = previous.scm_purchase_agreement_id
-    where previous.scm_purchase_agreement_id is not null
-
-    union all
-
-    -- its contract was mapped differently (or is gone, or back)
-    select previous.agreement_id
-    from previous
-    left join contract_states
-        on contract_states.contract_id = previous.contract_id
-    where previous._contract_hash is distinct from contract_states.contract_hash
 
 ),
 

@@ -109,19 +109,27 @@ scm_landed as (
 
 changed_ids as (
 
-    -- new, or back after a delete (with the row it had)
-    select earlier_contract_keys.contract_id
-    from earlier_contract_keys
-    anti join previous
-        on previous.contract_id = earlier_contract_keys.contract_id
-
-    union all
-
-    -- gone
-    select previous.contract_id
+    -- One pass over the previous rows, each next to what it was mapped from as it is now.
+    -- (A row landed since looks gone here: it is mapped again anyway.)
+    select coalesce(previous.contract_id, earlier_contract_keys.contract_id) as contract_id
     from previous
-    anti join contract_keys
-        on contract_keys.contract_id = previous.contract_id
+    full join earlier_contract_keys
+        on earlier_contract_keys.contract_id = previous.contract_id
+    left join scm_contract_keys
+        on scm_contract_keys.legal_entity = previous.legal_entity
+        and scm_contract_keys.contract_id = previous.scm_contract_id
+    left join link_states
+        on link_states.counterparty_id = previous.counterparty_id
+    -- gone
+    where earlier_contract_keys.contract_id is null
+        -- new, or back after a delete (with the row it had)
+        or previous.contract_id is null
+        -- the SCM contract it matched is gone, or landed since
+        or (previous.scm_contract_id is not null
+            and (scm_contract_keys.contract_id is null
+                or scm_contract_keys._load_id > (select scm_load_id from watermarks)))
+        -- its counterparty's link changed
+        or previous._link_hash is distinct from link_states.link_hash
 
     union all
 
@@ -130,34 +138,6 @@ changed_ids as (
     from earlier_contract_keys
     semi join scm_landed
         on scm_landed.external_contract_id_cmp = earlier_contract_keys.contract_id_cmp
-
-    union all
-
-    -- ... and the one it matched before
-    select previous.contract_id
-    from previous
-    semi join scm_landed
-        on scm_landed.legal_entity = previous.legal_entity
-        and scm_landed.contract_id = previous.scm_contract_id
-
-    union all
-
-    -- the SCM contract it matched is gone
-    select previous.contract_id
-    from previous
-    anti join scm_contract_keys
-        on scm_contract_keys.legal_entity = previous.legal_entity
-        and scm_contract_keys.contract_id = previous.scm_contract_id
-    where previous.scm_contract_id is not null
-
-    union all
-
-    -- its counterparty's link changed
-    select previous.contract_id
-    from previous
-    left join link_states
-        on link_states.counterparty_id = previous.counterparty_id
-    where previous._link_hash is distinct from link_states.link_hash
 
 ),
 
