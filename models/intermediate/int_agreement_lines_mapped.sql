@@ -64,46 +64,62 @@ watermarks as (
 
 ),
 
-line_keys as (
+line_rows as (
 
-    -- only keys: finding what changed runs none of staging's rules
+    -- the raw row each line has now (landed rows are never changed, only replaced or
+    -- deleted): finding what changed compares these, and runs none of staging's rules
     select
         line_id,
-        line_id_cmp,
-        product_code_cmp,
-        _load_id
+        _load_id,
+        _row_number
     from staging.stg_clm__agreement_lines
 
 ),
 
-earlier_line_keys as (
+earlier_line_rows as (
 
     -- landed before the last build: what landed since is mapped again anyway
     select *
-    from line_keys
+    from line_rows
     where _load_id <= (select clm_load_id from watermarks)
 
 ),
 
-scm_line_keys as (
+scm_line_rows as (
 
     select
-        legal_entity,
-        purchase_agreement_id || '|' || line_number_text as record_key,
-        external_line_id_cmp,
-        _load_id
+        _load_id,
+        _row_number
     from staging.stg_scm__purchase_agreement_lines
 
 ),
 
-product_keys as (
+product_rows as (
+
+    select
+        _load_id,
+        _row_number
+    from staging.stg_scm__released_products
+
+),
+
+scm_landed as (
 
     select
         legal_entity,
-        item_number,
-        item_number_cmp,
-        _load_id
+        external_line_id_cmp
+    from staging.stg_scm__purchase_agreement_lines
+    where _load_id > (select scm_load_id from watermarks)
+
+),
+
+products_landed as (
+
+    select
+        legal_entity,
+        item_number_cmp
     from staging.stg_scm__released_products
+    where _load_id > (select product_load_id from watermarks)
 
 ),
 
@@ -122,68 +138,49 @@ agreement_states as (
 
 ),
 
-scm_landed as (
-
-    select *
-    from scm_line_keys
-    where _load_id > (select scm_load_id from watermarks)
-
-),
-
-products_landed as (
-
-    select *
-    from product_keys
-    where _load_id > (select product_load_id from watermarks)
-
-),
-
 changed_ids as (
 
-    -- One pass over the previous rows, each next to what it was mapped from as it is now.
-    -- (A row landed since looks gone here: it is mapped again anyway.)
-    select coalesce(previous.line_id, earlier_line_keys.line_id) as line_id
+    -- One pass over the previous rows, each next to the rows it was mapped from as they are
+    -- now. (A line landed since looks replaced here: it is mapped again anyway.)
+    select coalesce(previous.line_id, earlier_line_rows.line_id) as line_id
     from previous
-    full join earlier_line_keys
-        on earlier_line_keys.line_id = previous.line_id
-    left join scm_line_keys
-        on scm_line_keys.legal_entity = previous.legal_entity
-        and scm_line_keys.record_key = previous.scm_record_key
-    left join product_keys
-        on product_keys.legal_entity = previous.legal_entity
-        and product_keys.item_number = previous.item_number
+    full join earlier_line_rows
+        on earlier_line_rows._load_id = previous._load_id
+        and earlier_line_rows._row_number = previous._row_number
+    left join scm_line_rows
+        on scm_line_rows._load_id = previous._scm_load_id
+        and scm_line_rows._row_number = previous._scm_row_number
+    left join product_rows
+        on product_rows._load_id = previous._product_load_id
+        and product_rows._row_number = previous._product_row_number
     left join agreement_states
         on agreement_states.agreement_id = previous.agreement_id
-    -- gone
-    where earlier_line_keys.line_id is null
+    -- its CLM row was replaced, or is gone
+    where earlier_line_rows._load_id is null
         -- new, or back after a delete (with the row it had)
         or previous.line_id is null
-        -- the SCM line it matched is gone, or landed since
-        or (previous.scm_record_key is not null
-            and (scm_line_keys.record_key is null
-                or scm_line_keys._load_id > (select scm_load_id from watermarks)))
-        -- the released product it had is gone, or landed since
-        or (previous.item_number is not null
-            and (product_keys.item_number is null
-                or product_keys._load_id > (select product_load_id from watermarks)))
+        -- the SCM line it matched was replaced, or is gone
+        or (previous._scm_load_id is not null and scm_line_rows._load_id is null)
+        -- the released product it had was replaced, or is gone
+        or (previous._product_load_id is not null and product_rows._load_id is null)
         -- its agreement was mapped differently (or is gone, or back)
         or previous._agreement_hash is distinct from agreement_states.agreement_hash
 
     union all
 
     -- an SCM line landed since: the lines it may match now
-    select earlier_line_keys.line_id
-    from earlier_line_keys
+    select lines.line_id
+    from lines
     semi join scm_landed
-        on scm_landed.external_line_id_cmp = earlier_line_keys.line_id_cmp
+        on scm_landed.external_line_id_cmp = lines.line_id_cmp
 
     union all
 
     -- a released product landed since has its product code
-    select earlier_line_keys.line_id
-    from earlier_line_keys
+    select lines.line_id
+    from lines
     semi join products_landed
-        on products_landed.item_number_cmp = earlier_line_keys.product_code_cmp
+        on products_landed.item_number_cmp = lines.product_code_cmp
 
 ),
 
@@ -246,8 +243,11 @@ joined as (
         scm_lines.expiration_date as scm_expiration_date,
         scm_lines.item_number as scm_item_number,
         lines._load_id,
+        lines._row_number,
         scm_lines._load_id as _scm_load_id,
+        scm_lines._row_number as _scm_row_number,
         released_products._load_id as _product_load_id,
+        released_products._row_number as _product_row_number,
         agreements.agreement_hash as _agreement_hash
     from to_map as lines
     left join agreement_states as agreements
@@ -286,8 +286,8 @@ final as (
         line_id,
         true as _deleted
     from changed
-    anti join line_keys
-        on line_keys.line_id = changed.line_id
+    anti join line_rows
+        on line_rows.line_id = changed.line_id
 
 )
 

@@ -56,34 +56,43 @@ watermarks as (
 
 ),
 
-agreement_keys as (
+agreement_rows as (
 
-    -- only keys: finding what changed runs none of staging's rules
+    -- the raw row each agreement has now (landed rows are never changed, only replaced or
+    -- deleted): finding what changed compares these, and runs none of staging's rules
     select
         agreement_id,
-        contract_id_cmp,
-        _load_id
+        _load_id,
+        _row_number
     from staging.stg_clm__agreements
 
 ),
 
-earlier_agreement_keys as (
+earlier_agreement_rows as (
 
     -- landed before the last build: what landed since is mapped again anyway
     select *
-    from agreement_keys
+    from agreement_rows
     where _load_id <= (select clm_load_id from watermarks)
 
 ),
 
-scm_agreement_keys as (
+scm_agreement_rows as (
+
+    select
+        _load_id,
+        _row_number
+    from staging.stg_scm__purchase_agreements
+
+),
+
+scm_landed as (
 
     select
         legal_entity,
-        purchase_agreement_id,
-        external_contract_id_cmp,
-        _load_id
+        external_contract_id_cmp
     from staging.stg_scm__purchase_agreements
+    where _load_id > (select scm_load_id from watermarks)
 
 ),
 
@@ -96,45 +105,36 @@ contract_states as (
 
 ),
 
-scm_landed as (
-
-    select *
-    from scm_agreement_keys
-    where _load_id > (select scm_load_id from watermarks)
-
-),
-
 changed_ids as (
 
-    -- One pass over the previous rows, each next to what it was mapped from as it is now.
-    -- (A row landed since looks gone here: it is mapped again anyway.)
-    select coalesce(previous.agreement_id, earlier_agreement_keys.agreement_id) as agreement_id
+    -- One pass over the previous rows, each next to the rows it was mapped from as they are
+    -- now. (An agreement landed since looks replaced here: it is mapped again anyway.)
+    select coalesce(previous.agreement_id, earlier_agreement_rows.agreement_id) as agreement_id
     from previous
-    full join earlier_agreement_keys
-        on earlier_agreement_keys.agreement_id = previous.agreement_id
-    left join scm_agreement_keys
-        on scm_agreement_keys.legal_entity = previous.legal_entity
-        and scm_agreement_keys.purchase_agreement_id = previous.scm_purchase_agreement_id
+    full join earlier_agreement_rows
+        on earlier_agreement_rows._load_id = previous._load_id
+        and earlier_agreement_rows._row_number = previous._row_number
+    left join scm_agreement_rows
+        on scm_agreement_rows._load_id = previous._scm_load_id
+        and scm_agreement_rows._row_number = previous._scm_row_number
     left join contract_states
         on contract_states.contract_id = previous.contract_id
-    -- gone
-    where earlier_agreement_keys.agreement_id is null
+    -- its CLM row was replaced, or is gone
+    where earlier_agreement_rows._load_id is null
         -- new, or back after a delete (with the row it had)
         or previous.agreement_id is null
-        -- the SCM agreement it matched is gone, or landed since
-        or (previous.scm_purchase_agreement_id is not null
-            and (scm_agreement_keys.purchase_agreement_id is null
-                or scm_agreement_keys._load_id > (select scm_load_id from watermarks)))
+        -- the SCM agreement it matched was replaced, or is gone
+        or (previous._scm_load_id is not null and scm_agreement_rows._load_id is null)
         -- its contract was mapped differently (or is gone, or back)
         or previous._contract_hash is distinct from contract_states.contract_hash
 
     union all
 
     -- an SCM agreement landed since: the agreements it may match now
-    select earlier_agreement_keys.agreement_id
-    from earlier_agreement_keys
+    select agreements.agreement_id
+    from agreements
     semi join scm_landed
-        on scm_landed.external_contract_id_cmp = earlier_agreement_keys.contract_id_cmp
+        on scm_landed.external_contract_id_cmp = agreements.contract_id_cmp
 
 ),
 
@@ -191,7 +191,9 @@ joined as (
         scm_agreements.effective_date as scm_effective_date,
         scm_agreements.expiration_date as scm_expiration_date,
         agreements._load_id,
+        agreements._row_number,
         scm_agreements._load_id as _scm_load_id,
+        scm_agreements._row_number as _scm_row_number,
         contracts.contract_hash as _contract_hash
     from to_map as agreements
     left join contract_states as contracts
@@ -233,8 +235,8 @@ final as (
         agreement_id,
         true as _deleted
     from changed
-    anti join agreement_keys
-        on agreement_keys.agreement_id = changed.agreement_id
+    anti join agreement_rows
+        on agreement_rows.agreement_id = changed.agreement_id
 
 )
 

@@ -59,34 +59,43 @@ watermarks as (
 
 ),
 
-contract_keys as (
+contract_rows as (
 
-    -- only keys: finding what changed runs none of staging's rules
+    -- the raw row each contract has now (landed rows are never changed, only replaced or
+    -- deleted): finding what changed compares these, and runs none of staging's rules
     select
         contract_id,
-        contract_id_cmp,
-        _load_id
+        _load_id,
+        _row_number
     from staging.stg_clm__contracts
 
 ),
 
-earlier_contract_keys as (
+earlier_contract_rows as (
 
     -- landed before the last build: what landed since is mapped again anyway
     select *
-    from contract_keys
+    from contract_rows
     where _load_id <= (select clm_load_id from watermarks)
 
 ),
 
-scm_contract_keys as (
+scm_contract_rows as (
+
+    select
+        _load_id,
+        _row_number
+    from staging.stg_scm__contracts
+
+),
+
+scm_landed as (
 
     select
         legal_entity,
-        contract_id,
-        external_contract_id_cmp,
-        _load_id
+        external_contract_id_cmp
     from staging.stg_scm__contracts
+    where _load_id > (select scm_load_id from watermarks)
 
 ),
 
@@ -99,45 +108,36 @@ link_states as (
 
 ),
 
-scm_landed as (
-
-    select *
-    from scm_contract_keys
-    where _load_id > (select scm_load_id from watermarks)
-
-),
-
 changed_ids as (
 
-    -- One pass over the previous rows, each next to what it was mapped from as it is now.
-    -- (A row landed since looks gone here: it is mapped again anyway.)
-    select coalesce(previous.contract_id, earlier_contract_keys.contract_id) as contract_id
+    -- One pass over the previous rows, each next to the rows it was mapped from as they are
+    -- now. (A contract landed since looks replaced here: it is mapped again anyway.)
+    select coalesce(previous.contract_id, earlier_contract_rows.contract_id) as contract_id
     from previous
-    full join earlier_contract_keys
-        on earlier_contract_keys.contract_id = previous.contract_id
-    left join scm_contract_keys
-        on scm_contract_keys.legal_entity = previous.legal_entity
-        and scm_contract_keys.contract_id = previous.scm_contract_id
+    full join earlier_contract_rows
+        on earlier_contract_rows._load_id = previous._load_id
+        and earlier_contract_rows._row_number = previous._row_number
+    left join scm_contract_rows
+        on scm_contract_rows._load_id = previous._scm_load_id
+        and scm_contract_rows._row_number = previous._scm_row_number
     left join link_states
         on link_states.counterparty_id = previous.counterparty_id
-    -- gone
-    where earlier_contract_keys.contract_id is null
+    -- its CLM row was replaced, or is gone
+    where earlier_contract_rows._load_id is null
         -- new, or back after a delete (with the row it had)
         or previous.contract_id is null
-        -- the SCM contract it matched is gone, or landed since
-        or (previous.scm_contract_id is not null
-            and (scm_contract_keys.contract_id is null
-                or scm_contract_keys._load_id > (select scm_load_id from watermarks)))
+        -- the SCM contract it matched was replaced, or is gone
+        or (previous._scm_load_id is not null and scm_contract_rows._load_id is null)
         -- its counterparty's link changed
         or previous._link_hash is distinct from link_states.link_hash
 
     union all
 
     -- an SCM contract landed since: the contracts it may match now
-    select earlier_contract_keys.contract_id
-    from earlier_contract_keys
+    select contracts.contract_id
+    from contracts
     semi join scm_landed
-        on scm_landed.external_contract_id_cmp = earlier_contract_keys.contract_id_cmp
+        on scm_landed.external_contract_id_cmp = contracts.contract_id_cmp
 
 ),
 
@@ -216,7 +216,9 @@ joined as (
         scm_contracts.effective_date as scm_effective_date,
         scm_contracts.expiration_date as scm_expiration_date,
         mapped._load_id,
+        mapped._row_number,
         scm_contracts._load_id as _scm_load_id,
+        scm_contracts._row_number as _scm_row_number,
         links.link_hash as _link_hash
     from mapped
     left join link_states as links
@@ -249,8 +251,8 @@ final as (
         contract_id,
         true as _deleted
     from changed
-    anti join contract_keys
-        on contract_keys.contract_id = changed.contract_id
+    anti join contract_rows
+        on contract_rows.contract_id = changed.contract_id
 
 )
 
