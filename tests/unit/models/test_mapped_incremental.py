@@ -271,6 +271,22 @@ def test_scm_changes_remap_the_documents_they_match_now_and_matched_before(
     ]  # fmt: skip
     _assert_same_as_full_rebuild(wh)
 
+    # The SCM line is found again: it comes back with the row (and load id) it had, which no
+    # watermark shows; the runner rebuilds the lines in full.
+    tombstones.apply_key_snapshot(
+        wh.con,
+        relations.scm("CLMIntegrationPurchaseAgreementLines"),
+        pa.table({"PurchaseAgreementLegalEntityId": ["demf"], "PurchaseAgreementId": ["PA1"],
+                  "LineNumber": ["1"]}),
+        run_id="snap", legal_entity="demf",
+    )  # fmt: skip
+    wh.build()
+    assert wh.rows(
+        "SELECT scm_record_key FROM intermediate.int_agreement_lines_mapped WHERE line_id = 'L-1a'"
+    ) == [("PA1|1",)]
+    assert _mapped_again(wh)["int_agreement_lines_mapped"] == 6
+    _assert_same_as_full_rebuild(wh)
+
 
 def test_a_changed_seed_rebuilds_the_chain_in_full(wh: Warehouse, tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
