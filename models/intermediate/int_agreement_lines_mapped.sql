@@ -10,10 +10,10 @@
 -- from the released product.
 --
 -- Incremental (delete_insert), like int_contracts_mapped: a line is mapped again when its CLM
--- row was landed since, is new, back or gone; when an SCM line landed since or gone matches it
--- now or matched it before; when a released product landed since has its product code, or the
--- one it was released as is gone; or when what it takes from its agreement changed
--- (`_agreement_hash`: the agreement's contract, legal entity, block, SCM agreement and owner).
+-- row was replaced, is new, back or gone; when the SCM line or released product it matched was
+-- replaced or is gone, or one landed since may match it now; or when what it takes from its
+-- agreement changed (`_agreement_hash`: the agreement's contract, legal entity, block, SCM
+-- agreement and owner).
 
 with
 

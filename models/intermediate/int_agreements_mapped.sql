@@ -10,9 +10,10 @@
 -- SCM-owned agreement are conflicts, never pushed.
 --
 -- Incremental (delete_insert), like int_contracts_mapped: an agreement is mapped again when
--- its CLM row was landed since, is new, back or gone; when an SCM agreement landed since or
--- gone matches it now or matched it before; or when what it takes from its contract changed
--- (`_contract_hash`: the contract's legal entity, vendor, block and SCM contract as mapped).
+-- its CLM row was replaced, is new, back or gone; when the SCM agreement it matched was
+-- replaced or is gone, or one landed since may match it now; or when what it takes from its
+-- contract changed (`_contract_hash`: the contract's legal entity, vendor, block and SCM
+-- contract as mapped).
 
 with
 

@@ -11,11 +11,13 @@
 -- matching and comparing need; descriptive fields stay in staging.stg_clm__contracts.
 --
 -- Incremental (delete_insert): only contracts something changed for since the last build are
--- mapped again, the rest keep their rows. A contract changes when its CLM row was landed since
--- (`_load_id` above the highest here), is new or back, or is gone (its row is deleted); when an
--- SCM contract landed since or gone matches it now or matched it before; or when its
--- counterparty's link changed (`_link_hash`, the link fields it was mapped with). A change of
--- the seeds or of this SQL rebuilds it in full (the runner's fingerprint).
+-- mapped again, the rest keep their rows. Each row keeps the raw rows it was mapped from
+-- (`_load_id`, `_row_number`; a landed row is never changed, only replaced or deleted). A
+-- contract changes when its CLM row was replaced, is new or back, or is gone (its row is
+-- deleted); when the SCM contract it matched was replaced or is gone, or one landed since the
+-- last build (`_load_id` above the highest here) may match it now; or when its counterparty's
+-- link changed (`_link_hash`, the link fields it was mapped with). A change of the seeds or of
+-- this SQL rebuilds it in full (the runner's fingerprint).
 
 with
 

@@ -2,7 +2,9 @@
 
 A model built this way (``-- clmsync: materialized=incremental strategy=delete_insert
 unique_key=...``) works out itself which of its keys changed since its last build, usually by
-reading its own table (the state it was built from) and ``_load_id`` watermarks of its inputs.
+reading its own table (the state it was built from): the raw rows it was built from
+(``_load_id``, ``_row_number``: a landed row is never changed, only replaced or deleted) and
+``_load_id`` watermarks of its inputs.
 Its select returns one row per changed key with a boolean ``_deleted`` column: the table's row of
 every key the select returns is deleted, and the rows with ``_deleted`` false are inserted in its
 place. Keys the select does not return keep their rows.
