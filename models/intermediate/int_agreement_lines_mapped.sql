@@ -59,7 +59,8 @@ watermarks as (
     select
         coalesce(max(_load_id), -1) as clm_load_id,
         coalesce(max(_scm_load_id), -1) as scm_load_id,
-        coalesce(max(_product_load_id), -1) as product_load_id
+        coalesce(max(_product_load_id), -1) as product_load_id,
+        count(*) > 0 as has_previous
     from previous
 
 ),
@@ -110,6 +111,8 @@ scm_landed as (
         external_line_id_cmp
     from staging.stg_scm__purchase_agreement_lines
     where _load_id > (select scm_load_id from watermarks)
+        -- a first build maps everything anyway
+        and (select has_previous from watermarks)
 
 ),
 
@@ -120,6 +123,8 @@ products_landed as (
         item_number_cmp
     from staging.stg_scm__released_products
     where _load_id > (select product_load_id from watermarks)
+        -- a first build maps everything anyway
+        and (select has_previous from watermarks)
 
 ),
 

@@ -56,7 +56,8 @@ watermarks as (
 
     select
         coalesce(max(_load_id), -1) as clm_load_id,
-        coalesce(max(_scm_load_id), -1) as scm_load_id
+        coalesce(max(_scm_load_id), -1) as scm_load_id,
+        count(*) > 0 as has_previous
     from previous
 
 ),
@@ -98,6 +99,8 @@ scm_landed as (
         external_contract_id_cmp
     from staging.stg_scm__contracts
     where _load_id > (select scm_load_id from watermarks)
+        -- a first build maps everything anyway
+        and (select has_previous from watermarks)
 
 ),
 
