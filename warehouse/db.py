@@ -137,6 +137,11 @@ CREATE TABLE IF NOT EXISTS ops.test_results (
     seconds DOUBLE,
     tested_at TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ops.model_state (
+    relation VARCHAR PRIMARY KEY,
+    fingerprint VARCHAR NOT NULL,
+    built_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ops.seed_state (
     seed VARCHAR PRIMARY KEY,
     relation VARCHAR NOT NULL,

@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=agreement_id
+--
 -- Every CLM agreement mapped to SCM's keys and codes, with the SCM purchase agreement it
 -- matches: one row per CLM agreement.
 --
@@ -6,11 +8,18 @@
 -- contract id. Currency, payment terms and status map through the seeds (NULL when unmapped).
 -- `scm_ownership` says who owns the agreement's header in SCM: the CLM's changes to an
 -- SCM-owned agreement are conflicts, never pushed.
+--
+-- Incremental (delete_insert), like int_contracts_mapped: an agreement is mapped again when
+-- its CLM row was replaced, is new, back or gone; when the SCM agreement it matched was
+-- replaced or is gone, or one landed since may match it now; or when what it takes from its
+-- contract changed (`_contract_hash`: the contract's legal entity, vendor, block and SCM
+-- contract as mapped).
 
 with
 
-agreements as (
+agreements as not materialized (
 
+    -- read twice below, each time filtered in the scan
     select * from staging.stg_clm__agreements
 
 ),
@@ -30,6 +39,130 @@ scm_agreements as (
 code_lookup as (
 
     select * from intermediate.int_code_lookup
+
+),
+
+previous as not materialized (
+
+    select * from intermediate.int_agreements_mapped
+
+),
+
+watermarks as (
+
+    select
+        coalesce(max(_load_id), -1) as clm_load_id,
+        coalesce(max(_scm_load_id), -1) as scm_load_id,
+        count(*) > 0 as has_previous
+    from previous
+
+),
+
+agreement_rows as (
+
+    -- the raw row each agreement has now (landed rows are never changed, only replaced or
+    -- deleted): finding what changed compares these, and runs none of staging's rules
+    select
+        agreement_id,
+        _load_id,
+        _row_number
+    from staging.stg_clm__agreements
+
+),
+
+earlier_agreement_rows as (
+
+    -- landed before the last build: what landed since is mapped again anyway
+    select *
+    from agreement_rows
+    where _load_id <= (select clm_load_id from watermarks)
+
+),
+
+scm_agreement_rows as (
+
+    select
+        _load_id,
+        _row_number
+    from staging.stg_scm__purchase_agreements
+
+),
+
+scm_landed as (
+
+    select
+        legal_entity,
+        external_contract_id_cmp
+    from staging.stg_scm__purchase_agreements
+    where _load_id > (select scm_load_id from watermarks)
+        -- a first build maps everything anyway
+        and (select has_previous from watermarks)
+
+),
+
+contract_states as (
+
+    select
+        *,
+        hash(legal_entity, vendor_account, blocked_reason, scm_contract_id) as contract_hash
+    from contracts
+
+),
+
+changed_ids as (
+
+    -- One pass over the previous rows, each next to the rows it was mapped from as they are
+    -- now. (An agreement landed since looks replaced here: it is mapped again anyway.)
+    select coalesce(previous.agreement_id, earlier_agreement_rows.agreement_id) as agreement_id
+    from previous
+    full join earlier_agreement_rows
+        on earlier_agreement_rows._load_id = previous._load_id
+        and earlier_agreement_rows._row_number = previous._row_number
+    left join scm_agreement_rows
+        on scm_agreement_rows._load_id = previous._scm_load_id
+        and scm_agreement_rows._row_number = previous._scm_row_number
+    left join contract_states
+        on contract_states.contract_id = previous.contract_id
+    -- its CLM row was replaced, or is gone
+    where earlier_agreement_rows._load_id is null
+        -- new, or back after a delete (with the row it had)
+        or previous.agreement_id is null
+        -- the SCM agreement it matched was replaced, or is gone
+        or (previous._scm_load_id is not null and scm_agreement_rows._load_id is null)
+        -- its contract was mapped differently (or is gone, or back)
+        or previous._contract_hash is distinct from contract_states.contract_hash
+
+    union all
+
+    -- an SCM agreement landed since: the agreements it may match now
+    select agreements.agreement_id
+    from agreements
+    semi join scm_landed
+        on scm_landed.external_contract_id_cmp = agreements.contract_id_cmp
+
+),
+
+changed as materialized (
+
+    select distinct agreement_id from changed_ids
+
+),
+
+to_map as (
+
+    -- landed since the last build (the filter reaches the scan)
+    select *
+    from agreements
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- landed before, but something they depend on changed
+    select agreements.*
+    from agreements
+    semi join changed
+        on changed.agreement_id = agreements.agreement_id
+    where agreements._load_id <= (select clm_load_id from watermarks)
 
 ),
 
@@ -60,9 +193,14 @@ joined as (
         scm_agreements.ownership as scm_ownership,
         scm_agreements.agreement_status as scm_current_status,
         scm_agreements.effective_date as scm_effective_date,
-        scm_agreements.expiration_date as scm_expiration_date
-    from agreements
-    left join contracts
+        scm_agreements.expiration_date as scm_expiration_date,
+        agreements._load_id,
+        agreements._row_number,
+        scm_agreements._load_id as _scm_load_id,
+        scm_agreements._row_number as _scm_row_number,
+        contracts.contract_hash as _contract_hash
+    from to_map as agreements
+    left join contract_states as contracts
         on contracts.contract_id = agreements.contract_id
     left join code_lookup as currencies
         on currencies.domain = 'currency'
@@ -79,12 +217,30 @@ joined as (
 
 ),
 
-final as (
+rebuilt as (
 
     select
         *,
         blocked_reason is not null as is_blocked
     from joined
+
+),
+
+final as (
+
+    select
+        *,
+        false as _deleted
+    from rebuilt
+
+    union all by name
+
+    select
+        agreement_id,
+        true as _deleted
+    from changed
+    anti join agreement_rows
+        on agreement_rows.agreement_id = changed.agreement_id
 
 )
 

@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=contract_id
+--
 -- Every CLM contract mapped to SCM's keys and codes, with the SCM contract it matches: one row
 -- per CLM contract.
 --
@@ -7,11 +9,21 @@
 -- do not know leaves the `scm_*` column NULL. The counterparty's link says whether documents of
 -- this contract may be created in SCM (`is_blocked`, with the reason). The table keeps what
 -- matching and comparing need; descriptive fields stay in staging.stg_clm__contracts.
+--
+-- Incremental (delete_insert): only contracts something changed for since the last build are
+-- mapped again, the rest keep their rows. Each row keeps the raw rows it was mapped from
+-- (`_load_id`, `_row_number`; a landed row is never changed, only replaced or deleted). A
+-- contract changes when its CLM row was replaced, is new or back, or is gone (its row is
+-- deleted); when the SCM contract it matched was replaced or is gone, or one landed since the
+-- last build (`_load_id` above the highest here) may match it now; or when its counterparty's
+-- link changed (`_link_hash`, the link fields it was mapped with). A change of the seeds or of
+-- this SQL rebuilds it in full (the runner's fingerprint).
 
 with
 
-contracts as (
+contracts as not materialized (
 
+    -- read twice below, each time filtered in the scan
     select * from staging.stg_clm__contracts
 
 ),
@@ -34,6 +46,130 @@ links as (
 
 ),
 
+previous as not materialized (
+
+    select * from intermediate.int_contracts_mapped
+
+),
+
+watermarks as (
+
+    select
+        coalesce(max(_load_id), -1) as clm_load_id,
+        coalesce(max(_scm_load_id), -1) as scm_load_id,
+        count(*) > 0 as has_previous
+    from previous
+
+),
+
+contract_rows as (
+
+    -- the raw row each contract has now (landed rows are never changed, only replaced or
+    -- deleted): finding what changed compares these, and runs none of staging's rules
+    select
+        contract_id,
+        _load_id,
+        _row_number
+    from staging.stg_clm__contracts
+
+),
+
+earlier_contract_rows as (
+
+    -- landed before the last build: what landed since is mapped again anyway
+    select *
+    from contract_rows
+    where _load_id <= (select clm_load_id from watermarks)
+
+),
+
+scm_contract_rows as (
+
+    select
+        _load_id,
+        _row_number
+    from staging.stg_scm__contracts
+
+),
+
+scm_landed as (
+
+    select
+        legal_entity,
+        external_contract_id_cmp
+    from staging.stg_scm__contracts
+    where _load_id > (select scm_load_id from watermarks)
+        -- a first build maps everything anyway
+        and (select has_previous from watermarks)
+
+),
+
+link_states as (
+
+    select
+        *,
+        hash(vendor_account, link_status, legal_entity, is_vendor_on_hold) as link_hash
+    from links
+
+),
+
+changed_ids as (
+
+    -- One pass over the previous rows, each next to the rows it was mapped from as they are
+    -- now. (A contract landed since looks replaced here: it is mapped again anyway.)
+    select coalesce(previous.contract_id, earlier_contract_rows.contract_id) as contract_id
+    from previous
+    full join earlier_contract_rows
+        on earlier_contract_rows._load_id = previous._load_id
+        and earlier_contract_rows._row_number = previous._row_number
+    left join scm_contract_rows
+        on scm_contract_rows._load_id = previous._scm_load_id
+        and scm_contract_rows._row_number = previous._scm_row_number
+    left join link_states
+        on link_states.counterparty_id = previous.counterparty_id
+    -- its CLM row was replaced, or is gone
+    where earlier_contract_rows._load_id is null
+        -- new, or back after a delete (with the row it had)
+        or previous.contract_id is null
+        -- the SCM contract it matched was replaced, or is gone
+        or (previous._scm_load_id is not null and scm_contract_rows._load_id is null)
+        -- its counterparty's link changed
+        or previous._link_hash is distinct from link_states.link_hash
+
+    union all
+
+    -- an SCM contract landed since: the contracts it may match now
+    select contracts.contract_id
+    from contracts
+    semi join scm_landed
+        on scm_landed.external_contract_id_cmp = contracts.contract_id_cmp
+
+),
+
+changed as materialized (
+
+    select distinct contract_id from changed_ids
+
+),
+
+to_map as (
+
+    -- landed since the last build (the filter reaches the scan)
+    select *
+    from contracts
+    where _load_id > (select clm_load_id from watermarks)
+
+    union all
+
+    -- landed before, but something they depend on changed
+    select contracts.*
+    from contracts
+    semi join changed
+        on changed.contract_id = contracts.contract_id
+    where contracts._load_id <= (select clm_load_id from watermarks)
+
+),
+
 mapped as (
 
     select
@@ -41,7 +177,7 @@ mapped as (
         business_units.scm_code as legal_entity,
         contract_types.scm_code as scm_contract_type,
         contract_statuses.scm_code as scm_contract_status
-    from contracts
+    from to_map as contracts
     left join code_lookup as business_units
         on business_units.domain = 'business_unit'
         and business_units.clm_code_cmp = contracts.business_unit_cmp
@@ -83,9 +219,14 @@ joined as (
         scm_contracts.contract_id as scm_contract_id,
         scm_contracts.contract_status as scm_current_status,
         scm_contracts.effective_date as scm_effective_date,
-        scm_contracts.expiration_date as scm_expiration_date
+        scm_contracts.expiration_date as scm_expiration_date,
+        mapped._load_id,
+        mapped._row_number,
+        scm_contracts._load_id as _scm_load_id,
+        scm_contracts._row_number as _scm_row_number,
+        links.link_hash as _link_hash
     from mapped
-    left join links
+    left join link_states as links
         on links.counterparty_id = mapped.counterparty_id
     left join scm_contracts
         on scm_contracts.legal_entity = mapped.legal_entity
@@ -93,12 +234,30 @@ joined as (
 
 ),
 
-final as (
+rebuilt as (
 
     select
         *,
         blocked_reason is not null as is_blocked
     from joined
+
+),
+
+final as (
+
+    select
+        *,
+        false as _deleted
+    from rebuilt
+
+    union all by name
+
+    select
+        contract_id,
+        true as _deleted
+    from changed
+    anti join contract_rows
+        on contract_rows.contract_id = changed.contract_id
 
 )
 

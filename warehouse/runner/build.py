@@ -25,8 +25,9 @@ from connectors.errors import ModelError
 from warehouse import db, state
 from warehouse.db import count, qualified, quote_ident, quote_literal, transaction
 from warehouse.runner import graph as graph_mod
-from warehouse.runner import seeds
+from warehouse.runner import replace, seeds
 from warehouse.runner.project import Model, Project
+from warehouse.runner.replace import key_columns, refuse_duplicate_keys
 
 _TRAILING = re.compile(r";\s*(--[^\n]*\s*)*$")
 
@@ -126,7 +127,12 @@ def _build_one(
         )  # fmt: skip
     else:
         try:
-            rows = materialize(con, model, full_refresh=full_refresh)
+            fingerprint = (
+                replace.fingerprint(con, graph, model)
+                if model.strategy == "delete_insert"
+                else None
+            )
+            rows = materialize(con, model, full_refresh=full_refresh, fingerprint=fingerprint)
             result = ModelResult(
                 model.name, model.relation, model.materialized, "success", rows,
                 state.elapsed(clock),
@@ -169,9 +175,16 @@ def body(model: Model) -> str:
 
 
 def materialize(
-    con: duckdb.DuckDBPyConnection, model: Model, *, full_refresh: bool = False
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    *,
+    full_refresh: bool = False,
+    fingerprint: str | None = None,
 ) -> int | None:
-    """Build one model in one transaction; the rows it wrote (None for a view)."""
+    """Build one model in one transaction; the rows it wrote (None for a view).
+
+    ``fingerprint``: of a ``delete_insert`` model (``replace.fingerprint``); without it such a
+    model is rebuilt in full."""
     with transaction(con):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(model.layer)}")
         existing = db.relation_exists(con, model.layer, model.name)
@@ -183,6 +196,10 @@ def materialize(
             rows = None
         elif model.materialized == "table":
             rows = _swap(con, model, existing)
+        elif model.strategy == "delete_insert":
+            rows = replace.build(
+                con, model, body(model), existing, full=full_refresh, fingerprint=fingerprint
+            )
         else:
             rows = _incremental(con, model, existing, full_refresh)
         _comment(con, model)
@@ -216,8 +233,8 @@ def _incremental(
             # A first build has nothing to merge with: the rows go straight in, written once
             # instead of staged and merged (the transaction undoes it if a key repeats).
             rows = count(con, f"INSERT INTO {target} BY NAME (\n{body(model)})")
-            _refuse_duplicate_keys(
-                con, model, target, _keys(model, list(_columns(con, model.layer, model.name)))
+            refuse_duplicate_keys(
+                con, model, target, key_columns(model, list(_columns(con, model.layer, model.name)))
             )
             return rows
     staged = f"_clmsync_incremental_{secrets.token_hex(4)}"
@@ -246,37 +263,10 @@ def _fits(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
     return selected <= have and {k.lower() for k in model.unique_key} <= selected
 
 
-def _keys(model: Model, columns: Sequence[str]) -> list[str]:
-    """The unique key's columns as the select spells them."""
-    lower = {c.lower(): c for c in columns}
-    missing = [k for k in model.unique_key if k.lower() not in lower]
-    if missing:
-        raise ModelError(f"{model.file}: unique_key columns {missing} are not in the select")
-    return [lower[k.lower()] for k in model.unique_key]
-
-
-def _refuse_duplicate_keys(
-    con: duckdb.DuckDBPyConnection, model: Model, relation: str, keys: Sequence[str]
-) -> None:
-    """Raise :class:`ModelError` when a key appears twice (or NULL) in ``relation``."""
-    key_list = ", ".join(quote_ident(k) for k in keys)
-    dup = con.execute(
-        f"SELECT {key_list}, count(*) FROM {relation} GROUP BY ALL "
-        f"HAVING count(*) > 1 OR {' OR '.join(f'{quote_ident(k)} IS NULL' for k in keys)} "
-        "LIMIT 1"
-    ).fetchall()
-    if dup:
-        raise ModelError(
-            f"{model.file}: the select returns unique_key ({', '.join(keys)}) = "
-            f"{dup[0][:-1]} {dup[0][-1]} times or with a NULL; an incremental model needs one "
-            "row per key"
-        )
-
-
 def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: str) -> int:
     new_cols = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {staged}").fetchall()}
-    keys = _keys(model, list(new_cols))
-    _refuse_duplicate_keys(con, model, staged, keys)
+    keys = key_columns(model, list(new_cols))
+    refuse_duplicate_keys(con, model, staged, keys)
     have = {c.lower() for c in _columns(con, model.layer, model.name)}
     for col, typ in new_cols.items():
         if col.lower() not in have:

@@ -13,7 +13,8 @@ A model may start with header comments that set how it is built::
 ``incremental`` (merged into the existing table on ``unique_key``: matching rows are updated,
 new rows inserted, rows the select no longer returns are kept). An incremental model may read its
 own table (e.g. to keep ``first_seen_at``); for its first build the runner then creates the table
-empty from the ``data_type`` of each column declared in the folder's YAML.
+empty from the ``data_type`` of each column declared in the folder's YAML. ``strategy=
+delete_insert`` replaces the keys the select returns instead (see ``replace``).
 
 Dependencies are every table the SQL reads, found by parsing it with sqlglot (DuckDB dialect);
 CTE names are not tables. References must be qualified (``staging.stg_scm__vendors``) so every
@@ -40,6 +41,7 @@ RESERVED_SCHEMAS = frozenset(
     {"raw_scm", "raw_clm", "current_scm", "current_clm", "ops", "seeds", "main"}
 )
 MATERIALIZATIONS = ("view", "table", "incremental")
+STRATEGIES = ("merge", "delete_insert")
 _HEADER = re.compile(r"^\s*--\s*clmsync:(.*)$", re.IGNORECASE)
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -57,6 +59,7 @@ class Model:
     materialized: str
     unique_key: tuple[str, ...]
     refs: frozenset[str]  # lowercase schema.name of every table the SQL reads
+    strategy: str = "merge"  # of an incremental model: merge | delete_insert
     description: str | None = None
     columns: tuple[ColumnDoc, ...] = ()
     tests: tuple[TestSpec, ...] = field(default=())
@@ -176,6 +179,12 @@ def parse_model(path: Path, models_dir: Path) -> Model:
             files=[file],
         )
     unique_key = tuple(k.strip() for k in options.pop("unique_key", "").split(",") if k.strip())
+    strategy = options.pop("strategy", "merge")
+    if strategy not in STRATEGIES or (strategy != "merge" and materialized != "incremental"):
+        raise ModelError(
+            f"{file}: strategy={strategy} (an incremental model's strategy is one of {STRATEGIES})",
+            files=[file],
+        )
     if options:
         raise ModelError(f"{file}: unknown header settings {sorted(options)}", files=[file])
     if materialized == "incremental" and not unique_key:
@@ -197,6 +206,7 @@ def parse_model(path: Path, models_dir: Path) -> Model:
         materialized=materialized,
         unique_key=unique_key,
         refs=refs,
+        strategy=strategy,
     )
 
 

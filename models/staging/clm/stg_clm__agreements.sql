@@ -35,7 +35,8 @@ renamed as (
         timezone('UTC', try_cast(created_at as timestamptz)) as created_at,
         timezone('UTC', try_cast(updated_at as timestamptz)) as updated_at,
         _extracted_at,
-        _load_id
+        _load_id,
+        _row_number
     from source
 
 ),

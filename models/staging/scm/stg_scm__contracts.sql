@@ -43,7 +43,8 @@ renamed as (
         nullif(trim(LatestExternalAmendmentId), '') as latest_external_amendment_id,
         trim(AmendmentInProcess) = 'Yes' as is_amendment_in_process,
         _extracted_at,
-        _load_id
+        _load_id,
+        _row_number
     from source
 
 ),

@@ -48,7 +48,8 @@ renamed as (
         nullif(trim(ReceivingWarehouseId), '') as warehouse_id,
         trim(IsPriceAndDiscountFixed) = 'Yes' as is_price_fixed,
         _extracted_at,
-        _load_id
+        _load_id,
+        _row_number
     from source
 
 ),

@@ -50,7 +50,8 @@ renamed as (
         nullif(trim(PaymentTermsName), '') as payment_terms,
         nullif(trim(DefaultCommitmentType), '') as commitment_type,
         _extracted_at,
-        _load_id
+        _load_id,
+        _row_number
     from source
 
 ),

@@ -25,7 +25,8 @@ renamed as (
         try_cast(trim(PurchasePrice) as decimal(32, 6)) as purchase_price,
         trim(IsPurchaseStopped) = 'Yes' as is_purchase_stopped,
         _extracted_at,
-        _load_id
+        _load_id,
+        _row_number
     from source
 
 ),

@@ -160,6 +160,138 @@ def test_an_incremental_model_can_keep_state_from_its_previous_build(
     assert rows(con, "SELECT * FROM reports.hist ORDER BY k") == [("a", 1, 2), ("b", 2, 2)]
 
 
+# A model replacing the keys whose source row is new (above the highest load id it holds) or
+# gone; `bump` stands for any rule of the model (a change of it must rebuild everything).
+REPLACING = {
+    "models/marts/rep.sql": """
+        -- clmsync: materialized=incremental strategy=delete_insert unique_key=k
+        with previous as (select * from marts.rep),
+        watermark as (select coalesce(max(load_id), -1) as last from previous),
+        changed as (
+            select k from main.src where load_id > (select last from watermark)
+            union
+            select k from previous anti join main.src using (k)
+        )
+        select changed.k, src.v || '{bump}' as v, src.load_id, src.k is null as _deleted
+        from changed left join main.src using (k)
+    """,
+    "models/marts/_marts.yml": """
+        models:
+          - name: rep
+            columns:
+              - {name: k, data_type: VARCHAR}
+              - {name: v, data_type: VARCHAR}
+              - {name: load_id, data_type: INTEGER}
+    """,
+}
+
+
+def _replacing(tmp_path: Path, bump: str = "") -> None:
+    write_project(tmp_path, {p: t.replace("{bump}", bump) for p, t in REPLACING.items()})
+
+
+def _rep_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[object, ...]], object]:
+    """The table and how many rows its last build wrote."""
+    written = scalar(con, "SELECT rows FROM ops.model_runs ORDER BY started_at DESC LIMIT 1")
+    return rows(con, "SELECT k, v FROM marts.rep ORDER BY k"), written
+
+
+def test_delete_insert_replaces_the_keys_the_select_returns_and_deletes_gone_ones(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE main.src (k VARCHAR, v VARCHAR, load_id INT)")
+    con.execute("INSERT INTO main.src VALUES ('a', 'one', 1), ('b', 'two', 1), ('c', 'x', 1)")
+    _replacing(tmp_path)
+    rebuild(con, tmp_path)
+    assert _rep_rows(con) == ([("a", "one"), ("b", "two"), ("c", "x")], 3)
+    rebuild(con, tmp_path)
+    assert _rep_rows(con) == ([("a", "one"), ("b", "two"), ("c", "x")], 0)  # nothing changed
+    con.execute("DELETE FROM main.src WHERE k IN ('b', 'c')")
+    con.execute("INSERT INTO main.src VALUES ('c', 'three', 2), ('d', 'four', 2)")
+    rebuild(con, tmp_path)
+    assert _rep_rows(con) == ([("a", "one"), ("c", "three"), ("d", "four")], 2)
+    # A row changed behind the model's back is kept until a full rebuild: only keys the select
+    # returns are replaced.
+    con.execute("UPDATE main.src SET v = 'ONE' WHERE k = 'a'")
+    rebuild(con, tmp_path)
+    assert _rep_rows(con)[0][0] == ("a", "one")
+    rebuild(con, tmp_path, full_refresh=True)
+    assert _rep_rows(con) == ([("a", "ONE"), ("c", "three"), ("d", "four")], 3)
+
+
+def test_delete_insert_rebuilds_in_full_when_its_sql_or_an_upstream_model_changes(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE main.src (k VARCHAR, v VARCHAR, load_id INT)")
+    con.execute("INSERT INTO main.src VALUES ('a', 'one', 1), ('b', 'two', 1)")
+    _replacing(tmp_path)
+    rebuild(con, tmp_path)
+    _replacing(tmp_path, bump="!")
+    rebuild(con, tmp_path)
+    assert _rep_rows(con) == ([("a", "one!"), ("b", "two!")], 2)
+    rebuild(con, tmp_path)
+    assert _rep_rows(con)[1] == 0
+    # An upstream model's SQL counts too (here a view the model does not even read).
+    write_project(tmp_path, {"models/staging/up.sql": "select 1 as x"})
+    rebuild(con, tmp_path)
+    assert _rep_rows(con)[1] == 0
+    write_project(
+        tmp_path,
+        {
+            "models/marts/rep.sql": REPLACING["models/marts/rep.sql"]
+            .replace("{bump}", "!")
+            .replace("from changed left join", "from changed cross join staging.up left join"),
+        },
+    )
+    rebuild(con, tmp_path)
+    assert _rep_rows(con)[1] == 2
+    write_project(tmp_path, {"models/staging/up.sql": "select 2 as x"})
+    rebuild(con, tmp_path)
+    assert _rep_rows(con)[1] == 2
+
+
+def test_delete_insert_rebuilds_in_full_when_a_seed_it_reads_changes(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE main.src (k VARCHAR, v VARCHAR, load_id INT)")
+    con.execute("INSERT INTO main.src VALUES ('a', 'one', 1), ('b', 'two', 1)")
+    files = {
+        "seeds/suffix.csv": "suffix\n-x\n",
+        "models/staging/stg_suffix.sql": "select suffix from seeds.suffix",
+        "models/marts/rep.sql": REPLACING["models/marts/rep.sql"].replace(
+            "'{bump}'", "(select suffix from staging.stg_suffix)"
+        ),
+        "models/marts/_marts.yml": REPLACING["models/marts/_marts.yml"],
+    }
+    write_project(tmp_path, files)
+    rebuild(con, tmp_path)
+    assert _rep_rows(con) == ([("a", "one-x"), ("b", "two-x")], 2)
+    rebuild(con, tmp_path)
+    assert _rep_rows(con)[1] == 0
+    write_project(tmp_path, {"seeds/suffix.csv": "suffix\n-y\n"})
+    rebuild(con, tmp_path)
+    assert _rep_rows(con) == ([("a", "one-y"), ("b", "two-y")], 2)
+
+
+def test_delete_insert_needs_a_deleted_column(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    write_project(
+        tmp_path,
+        {
+            "models/marts/rep.sql": "-- clmsync: materialized=incremental strategy=delete_insert "
+            "unique_key=k\nselect 'a' as k",
+        },
+    )
+    with pytest.raises(ModelError, match="needs a boolean _deleted column"):
+        rebuild(con, tmp_path)
+    with pytest.raises(ModelError, match="strategy=delete_insert"):
+        write_project(
+            tmp_path,
+            {"models/marts/rep.sql": "-- clmsync: strategy=delete_insert\nselect 'a' as k"},
+        )
+
+
 def test_model_tables_skip_fsst_and_the_connection_setting_comes_back(tmp_path: Path) -> None:
     # A file, and more than a row group: rows written during the build are compressed then.
     con = db.connect(tmp_path / "wh.duckdb")

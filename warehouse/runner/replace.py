@@ -1,0 +1,202 @@
+"""The ``delete_insert`` strategy of incremental models: the changed keys are replaced.
+
+A model built this way (``-- clmsync: materialized=incremental strategy=delete_insert
+unique_key=...``) works out itself which of its keys changed since its last build, usually by
+reading its own table (the state it was built from): the raw rows it was built from
+(``_load_id``, ``_row_number``: a landed row is never changed, only replaced or deleted) and
+``_load_id`` watermarks of its inputs.
+Its select returns one row per changed key with a boolean ``_deleted`` column: the table's row of
+every key the select returns is deleted, and the rows with ``_deleted`` false are inserted in its
+place. Keys the select does not return keep their rows.
+
+What such a model cannot see is rebuilt in full instead: its first build, ``--full-refresh``,
+and any change of its *fingerprint* since the build that wrote the table, which covers
+
+- its SQL and that of every model upstream of it (a changed rule changes rows no watermark
+  shows), and the columns its YAML declares;
+- the checksum of every seed it or an upstream model reads;
+- the revived tombstones of the source relations it reads through views: a revived row comes
+  back with the ``_load_id`` it had, below any watermark.
+
+The fingerprint of the last successful build is kept in ``ops.model_state``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+
+import duckdb
+
+from connectors.errors import ModelError
+from warehouse import relations
+from warehouse.db import count, qualified, quote_ident
+from warehouse.runner.graph import Graph
+from warehouse.runner.project import Model
+
+DELETED = "_deleted"
+# Bumped when the way a fingerprint is made (or what a build writes) changes.
+_VERSION = 1
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, graph: Graph, model: Model) -> str:
+    """What a ``delete_insert`` model's rows depend on besides its inputs' rows (see above)."""
+    upstream = sorted(graph.ancestors(model.relation))
+    refs = set(model.refs)
+    for rel in upstream:
+        refs |= graph.models[rel].refs
+    seeds = sorted(r.split(".", 1)[1] for r in refs if r.startswith("seeds."))
+    checksums = dict(
+        con.execute(
+            "SELECT seed, checksum FROM ops.seed_state WHERE seed IN (SELECT unnest(?))", [seeds]
+        ).fetchall()
+    )
+    sources = sorted(_sources_through_views(graph, model))
+    revived = con.execute(
+        "SELECT count(*) FROM ops.tombstones WHERE revived_at IS NOT NULL "
+        "AND relation IN (SELECT unnest(?))",
+        [sources],
+    ).fetchall()[0][0]
+    text = json.dumps(
+        {
+            "version": _VERSION,
+            "sql": model.sql,
+            "columns": [(c.name, c.data_type) for c in model.columns],
+            "upstream": {rel: graph.models[rel].sql for rel in upstream},
+            "seeds": {s: checksums.get(s) for s in seeds},
+            "revived": {"sources": sources, "count": int(revived)},
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sources_through_views(graph: Graph, model: Model) -> set[str]:
+    """The raw relation names (as ``ops.tombstones`` names them) of the current tables the
+    model reads directly or through views."""
+    by_current = {
+        f"{t.current_schema}.{t.table}".lower(): t.relation_name
+        for t in relations.all_source_tables()
+    }
+    found: set[str] = set()
+    stack = [model]
+    seen: set[str] = set()
+    while stack:
+        m = stack.pop()
+        for ref in m.refs:
+            if ref in by_current:
+                found.add(by_current[ref])
+            parent = graph.models.get(ref)
+            if parent is not None and parent.materialized == "view" and ref not in seen:
+                seen.add(ref)
+                stack.append(parent)
+    return found
+
+
+def recorded_fingerprint(con: duckdb.DuckDBPyConnection, model: Model) -> str | None:
+    rows = con.execute(
+        "SELECT fingerprint FROM ops.model_state WHERE relation = ?", [model.relation]
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    body: str,
+    existing: str | None,
+    *,
+    full: bool,
+    fingerprint: str | None,
+) -> int:
+    """Build a ``delete_insert`` model inside the caller's transaction; the rows it inserted.
+
+    ``full``: rebuild the table from nothing (``--full-refresh``); a missing table, or a
+    fingerprint other than the recorded one, means the same."""
+    target = qualified(model.layer, model.name)
+    stale = fingerprint is None or recorded_fingerprint(con, model) != fingerprint
+    if existing is not None and (full or existing != "table" or stale):
+        con.execute(f"DROP {existing.upper()} {target}")
+        existing = None
+    if existing is None:
+        rows = _full(con, model, body, target)
+    else:
+        rows = _replace(con, model, body, target)
+    if fingerprint is not None:
+        con.execute(
+            "INSERT OR REPLACE INTO ops.model_state (relation, fingerprint, built_at) "
+            "VALUES (?, ?, now())",
+            [model.relation, fingerprint],
+        )
+    return rows
+
+
+def _full(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) -> int:
+    """Build the table from nothing: the select's rows go straight in, written once."""
+    if model.reads_itself:
+        # The select reads the table: it must exist (empty) before the select can run.
+        cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
+        con.execute(f"CREATE TABLE {target} ({cols})")
+        rows = count(con, f"INSERT INTO {target} BY NAME {_kept(con, model, f'({body})')}")
+    else:
+        rows = count(con, f"CREATE TABLE {target} AS {_kept(con, model, f'({body})')}")
+    refuse_duplicate_keys(con, model, target, key_columns(model, _describe(con, target)))
+    return rows
+
+
+def _replace(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) -> int:
+    """Delete the rows of every key the select returns, insert the rows not marked deleted."""
+    staged = f"_clmsync_replace_{secrets.token_hex(4)}"
+    con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body})")
+    try:
+        keys = key_columns(model, _describe(con, staged))
+        refuse_duplicate_keys(con, model, staged, keys)
+        kept = _kept(con, model, staged)
+        on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+        con.execute(f"DELETE FROM {target} t USING {staged} s WHERE {on}")
+        return count(con, f"INSERT INTO {target} BY NAME {kept}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {staged}")
+
+
+def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [str(r[0]) for r in con.execute(f"DESCRIBE {relation}").fetchall()]
+
+
+def _kept(con: duckdb.DuckDBPyConnection, model: Model, relation: str) -> str:
+    """The rows of ``relation`` (a table or a parenthesised select) not marked deleted."""
+    if DELETED not in _describe(con, relation):
+        raise ModelError(
+            f"{model.file}: a delete_insert model's select needs a boolean {DELETED} column "
+            "(true: the key is gone)"
+        )
+    return f"SELECT * EXCLUDE ({quote_ident(DELETED)}) FROM {relation} WHERE NOT {DELETED}"
+
+
+def key_columns(model: Model, columns: Sequence[str]) -> list[str]:
+    """The unique key's columns as the select spells them."""
+    lower = {c.lower(): c for c in columns}
+    missing = [k for k in model.unique_key if k.lower() not in lower]
+    if missing:
+        raise ModelError(f"{model.file}: unique_key columns {missing} are not in the select")
+    return [lower[k.lower()] for k in model.unique_key]
+
+
+def refuse_duplicate_keys(
+    con: duckdb.DuckDBPyConnection, model: Model, relation: str, keys: Sequence[str]
+) -> None:
+    """Raise :class:`ModelError` when a key appears twice (or NULL) in ``relation``."""
+    key_list = ", ".join(quote_ident(k) for k in keys)
+    dup = con.execute(
+        f"SELECT {key_list}, count(*) FROM {relation} GROUP BY ALL "
+        f"HAVING count(*) > 1 OR {' OR '.join(f'{quote_ident(k)} IS NULL' for k in keys)} "
+        "LIMIT 1"
+    ).fetchall()
+    if dup:
+        raise ModelError(
+            f"{model.file}: the select returns unique_key ({', '.join(keys)}) = "
+            f"{dup[0][:-1]} {dup[0][-1]} times or with a NULL; an incremental model needs one "
+            "row per key"
+        )
