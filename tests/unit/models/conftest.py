@@ -85,6 +85,27 @@ def vendor(le: str, account: str, name: str, **fields: str) -> dict[str, str | N
     return row
 
 
+def scm_agreement(agreement: str, contract: str, vendor_account: str) -> dict[str, str | None]:
+    """An SCM purchase agreement owned by the CLM, as a package delivers it."""
+    return {
+        "BuyingLegalEntityId": "demf", "PurchaseAgreementId": agreement,
+        "ExternalContractId": contract, "AgreementOwnership": "CLM",
+        "AgreementStatus": "Effective", "AgreementVendorAccountNumber": vendor_account,
+        "CurrencyCode": "EUR", "DefaultEffectiveDate": "3/1/2025 12:00:00 AM",
+        "DefaultExpirationDate": "1/1/1900 12:00:00 AM",
+    }  # fmt: skip
+
+
+def scm_agreement_line(agreement: str, line: str, price: str, item: str) -> dict[str, str | None]:
+    """Line 1 of an SCM purchase agreement, as a package delivers it."""
+    return {
+        "PurchaseAgreementLegalEntityId": "demf", "PurchaseAgreementId": agreement,
+        "LineNumber": "1.000000", "ExternalContractLineId": line, "Price": price,
+        "EffectiveDate": "3/1/2025 12:00:00 AM", "ExpirationDate": "1/1/1900 12:00:00 AM",
+        "ItemNumber": item, "UnitSymbol": "ea",
+    }  # fmt: skip
+
+
 def counterparty(cid: str, name: str, **fields: str | None) -> dict[str, str | None]:
     """A CLM counterparty as the API delivers it (address as JSON text)."""
     street = fields.pop("street", "Hauptstraße 1")

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.unit.models.conftest import Warehouse, counterparty, vendor
+from tests.unit.models.conftest import (
+    Warehouse,
+    counterparty,
+    scm_agreement,
+    scm_agreement_line,
+    vendor,
+)
 
 CONTRACT = {
     "LegalEntityId": "demf", "ExternalContractId": "K-0000001", "ContractType": "NDA",
@@ -142,21 +148,11 @@ def _agreement_line(wh: Warehouse, clm_price: str) -> None:
                                          vendor_account="DE-V0000001")])  # fmt: skip
     wh.scm("CLMIntegrationContracts", [{**CONTRACT, "ContractType": "PURCH", "ContractId": "C1",
                                         "EffectiveDate": "3/1/2025 12:00:00 AM"}])  # fmt: skip
-    wh.scm(
-        "CLMIntegrationPurchaseAgreements",
-        [{"BuyingLegalEntityId": "demf", "PurchaseAgreementId": "PA1",
-          "ExternalContractId": "K-0000001", "AgreementOwnership": "CLM",
-          "AgreementStatus": "Effective", "AgreementVendorAccountNumber": "DE-V0000001",
-          "CurrencyCode": "EUR", "DefaultEffectiveDate": "3/1/2025 12:00:00 AM",
-          "DefaultExpirationDate": "1/1/1900 12:00:00 AM"}],
-    )  # fmt: skip
+    wh.scm("CLMIntegrationPurchaseAgreements", [scm_agreement("PA1", "K-0000001", "DE-V0000001")])
     wh.scm(
         "CLMIntegrationPurchaseAgreementLines",
-        [{"PurchaseAgreementLegalEntityId": "demf", "PurchaseAgreementId": "PA1",
-          "LineNumber": "1.000000", "ExternalContractLineId": "AGL-1", "Price": "12.500000",
-          "EffectiveDate": "3/1/2025 12:00:00 AM", "ExpirationDate": "1/1/1900 12:00:00 AM",
-          "ItemNumber": "I000001", "UnitSymbol": "ea"}],
-    )  # fmt: skip
+        [scm_agreement_line("PA1", "AGL-1", "12.500000", "I000001")],
+    )
     wh.clm("contract", [{"id": "K-0000001", "contract_type": "Purchase Agreement",
                          "status": "Executed", "counterparty_id": "CPTY-1",
                          "business_unit": "EU-DE-MFG", "effective_date": "2025-03-01",

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tests.unit.models.conftest import Warehouse, counterparty, vendor
+from tests.unit.models.conftest import (
+    Warehouse,
+    counterparty,
+    scm_agreement,
+    scm_agreement_line,
+    vendor,
+)
 from warehouse import relations, runner, tombstones
 from warehouse.runner import DEFAULT_MODELS_DIR, DEFAULT_SEEDS_DIR
 
@@ -53,21 +59,11 @@ def _land_world(wh: Warehouse) -> None:
         [{**scm_contract, "ContractId": "C1", "ExternalContractId": "K-1"},
          {**scm_contract, "ContractId": "C2", "ExternalContractId": "K-2"}],
     )  # fmt: skip
-    wh.scm(
-        "CLMIntegrationPurchaseAgreements",
-        [{"BuyingLegalEntityId": "demf", "PurchaseAgreementId": "PA1",
-          "ExternalContractId": "K-1", "AgreementOwnership": "CLM",
-          "AgreementStatus": "Effective", "AgreementVendorAccountNumber": "DE-V1",
-          "CurrencyCode": "EUR", "DefaultEffectiveDate": "3/1/2025 12:00:00 AM",
-          "DefaultExpirationDate": "1/1/1900 12:00:00 AM"}],
-    )  # fmt: skip
+    wh.scm("CLMIntegrationPurchaseAgreements", [scm_agreement("PA1", "K-1", "DE-V1")])
     wh.scm(
         "CLMIntegrationPurchaseAgreementLines",
-        [{"PurchaseAgreementLegalEntityId": "demf", "PurchaseAgreementId": "PA1",
-          "LineNumber": "1.000000", "ExternalContractLineId": "L-1a", "Price": "12.000000",
-          "EffectiveDate": "3/1/2025 12:00:00 AM", "ExpirationDate": "1/1/1900 12:00:00 AM",
-          "ItemNumber": "I1", "UnitSymbol": "ea"}],
-    )  # fmt: skip
+        [scm_agreement_line("PA1", "L-1a", "12.000000", "I1")],
+    )
     counterparties = {"K-1": "CP-1", "K-2": "CP-2", "K-3": "CP-3"}
     wh.clm(
         "contract",
