@@ -49,25 +49,26 @@ creates as (
         contracts.contract_id as record_key,
         contracts.contract_id as clm_id,
         new_documents.kind,
-        to_json(map_from_entries([
-            {k: 'LegalEntityId', v: contracts.legal_entity},
-            {k: 'ExternalContractId', v: contracts.contract_id}
-        ])) as keys,
-        to_json(map_from_entries(list_filter([
-            {k: 'LegalEntityId', v: contracts.legal_entity},
-            {k: 'ExternalContractId', v: contracts.contract_id},
-            {k: 'ContractType', v: contracts.scm_contract_type},
-            {k: 'ContractStatus', v: contracts.scm_contract_status},
-            {k: 'ContractName', v: clm_contracts.contract_title},
-            {k: 'EffectiveDate', v: strftime(contracts.effective_date, '%Y-%m-%d')},
-            {k: 'ExpirationDate', v: strftime(contracts.expiration_date, '%Y-%m-%d')},
-            {k: 'RequesterWorkerName', v: clm_contracts.owner_name},
-            {k: 'RequesterWorkerEmail', v: clm_contracts.owner_email},
-            {k: 'AccountType', v: 'Vend'},
-            {k: 'AccountRelationId', v: vendors.vendor_account},
-            {k: 'PartyNumber', v: vendors.party_number},
-            {k: 'ContactPersonId', v: vendors.primary_contact_id}
-        ], lambda f: f.v is not null))) as payload,
+        json_object(
+            'LegalEntityId', contracts.legal_entity,
+            'ExternalContractId', contracts.contract_id
+        ) as keys,
+        -- merge-patching {} leaves out the fields that have no value (JSON null)
+        json_merge_patch('{}', json_object(
+            'LegalEntityId', contracts.legal_entity,
+            'ExternalContractId', contracts.contract_id,
+            'ContractType', contracts.scm_contract_type,
+            'ContractStatus', contracts.scm_contract_status,
+            'ContractName', clm_contracts.contract_title,
+            'EffectiveDate', strftime(contracts.effective_date, '%Y-%m-%d'),
+            'ExpirationDate', strftime(contracts.expiration_date, '%Y-%m-%d'),
+            'RequesterWorkerName', clm_contracts.owner_name,
+            'RequesterWorkerEmail', clm_contracts.owner_email,
+            'AccountType', 'Vend',
+            'AccountRelationId', vendors.vendor_account,
+            'PartyNumber', vendors.party_number,
+            'ContactPersonId', vendors.primary_contact_id
+        )) as payload,
         cast(null as json) as before
     from new_documents
     inner join contracts
@@ -90,10 +91,10 @@ updates as (
         record_key,
         clm_id,
         kind,
-        to_json(map_from_entries([
-            {k: 'LegalEntityId', v: legal_entity},
-            {k: 'ContractId', v: record_key}
-        ])) as keys,
+        json_object(
+            'LegalEntityId', legal_entity,
+            'ContractId', record_key
+        ) as keys,
         to_json(map_from_entries(list({k: field, v: new_value} order by field))) as payload,
         to_json(map_from_entries(list({k: field, v: scm_value} order by field))) as before
     from changes

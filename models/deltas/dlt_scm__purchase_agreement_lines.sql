@@ -39,24 +39,25 @@ creates as (
         lines.line_id as record_key,
         lines.line_id as clm_id,
         new_documents.kind,
-        to_json(map_from_entries([
-            {k: 'PurchaseAgreementLegalEntityId', v: lines.legal_entity},
-            {k: 'ExternalContractLineId', v: lines.line_id}
-        ])) as keys,
-        to_json(map_from_entries(list_filter([
-            {k: 'PurchaseAgreementLegalEntityId', v: lines.legal_entity},
-            {k: 'ExternalContractId', v: lines.contract_id},
-            {k: 'ExternalContractLineId', v: lines.line_id},
-            {k: 'CommitmentType', v: 'ProductQuantity'},
-            {k: 'CommittedQuantity', v: rtrim(rtrim(cast(lines.quantity as varchar), '0'), '.')},
-            {k: 'EffectiveDate', v: strftime(lines.effective_date, '%Y-%m-%d')},
-            {k: 'ExpirationDate', v: strftime(lines.expiration_date, '%Y-%m-%d')},
-            {k: 'ItemNumber', v: lines.item_number},
-            {k: 'ProcurementProductCategoryName', v: lines.procurement_category},
-            {k: 'Price', v: rtrim(rtrim(cast(lines.unit_price as varchar), '0'), '.')},
-            {k: 'PriceQuantity', v: '1'},
-            {k: 'UnitSymbol', v: lines.scm_unit}
-        ], lambda f: f.v is not null))) as payload,
+        json_object(
+            'PurchaseAgreementLegalEntityId', lines.legal_entity,
+            'ExternalContractLineId', lines.line_id
+        ) as keys,
+        -- merge-patching {} leaves out the fields that have no value (JSON null)
+        json_merge_patch('{}', json_object(
+            'PurchaseAgreementLegalEntityId', lines.legal_entity,
+            'ExternalContractId', lines.contract_id,
+            'ExternalContractLineId', lines.line_id,
+            'CommitmentType', 'ProductQuantity',
+            'CommittedQuantity', rtrim(rtrim(cast(lines.quantity as varchar), '0'), '.'),
+            'EffectiveDate', strftime(lines.effective_date, '%Y-%m-%d'),
+            'ExpirationDate', strftime(lines.expiration_date, '%Y-%m-%d'),
+            'ItemNumber', lines.item_number,
+            'ProcurementProductCategoryName', lines.procurement_category,
+            'Price', rtrim(rtrim(cast(lines.unit_price as varchar), '0'), '.'),
+            'PriceQuantity', '1',
+            'UnitSymbol', lines.scm_unit
+        )) as payload,
         cast(null as json) as before
     from new_documents
     inner join lines
@@ -74,24 +75,24 @@ updates as (
         changes.record_key,
         changes.clm_id,
         changes.kind,
-        to_json(map_from_entries([
-            {k: 'PurchaseAgreementLegalEntityId', v: changes.legal_entity},
-            {k: 'PurchaseAgreementId', v: any_value(lines.scm_purchase_agreement_id)},
-            {k: 'LineNumber', v: split_part(changes.record_key, '|', 2)}
-        ])) as keys,
+        json_object(
+            'PurchaseAgreementLegalEntityId', changes.legal_entity,
+            'PurchaseAgreementId', any_value(lines.scm_purchase_agreement_id),
+            'LineNumber', split_part(changes.record_key, '|', 2)
+        ) as keys,
         case
-            when changes.action = 'close' then to_json(map())
+            when changes.action = 'close' then json_object()
             else to_json(map_from_entries(
                 list({k: changes.field, v: changes.new_value} order by changes.field)
             ))
         end as payload,
         case
-            when changes.action = 'close' then to_json(map_from_entries([
-                {k: 'EffectiveDate', v: strftime(any_value(lines.scm_effective_date), '%Y-%m-%d')},
-                {k: 'ExpirationDate', v: strftime(any_value(lines.scm_expiration_date), '%Y-%m-%d')},
-                {k: 'ItemNumber', v: any_value(lines.scm_item_number)},
-                {k: 'Price', v: rtrim(rtrim(cast(any_value(lines.scm_price) as varchar), '0'), '.')}
-            ]))
+            when changes.action = 'close' then json_object(
+                'EffectiveDate', strftime(any_value(lines.scm_effective_date), '%Y-%m-%d'),
+                'ExpirationDate', strftime(any_value(lines.scm_expiration_date), '%Y-%m-%d'),
+                'ItemNumber', any_value(lines.scm_item_number),
+                'Price', rtrim(rtrim(cast(any_value(lines.scm_price) as varchar), '0'), '.')
+            )
             else to_json(map_from_entries(
                 list({k: changes.field, v: changes.scm_value} order by changes.field)
             ))

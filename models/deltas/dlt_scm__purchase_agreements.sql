@@ -55,30 +55,31 @@ creates as (
         agreements.agreement_id as record_key,
         agreements.agreement_id as clm_id,
         new_documents.kind,
-        to_json(map_from_entries([
-            {k: 'BuyingLegalEntityId', v: agreements.legal_entity},
-            {k: 'ExternalContractId', v: agreements.contract_id}
-        ])) as keys,
-        to_json(map_from_entries(list_filter([
-            {k: 'BuyingLegalEntityId', v: agreements.legal_entity},
-            {k: 'ExternalContractId', v: agreements.contract_id},
-            {k: 'ContractLegalEntity', v: agreements.legal_entity},
-            {k: 'AgreementOwnership', v: 'CLM'},
-            {k: 'AgreementStatus', v: agreements.scm_agreement_status},
-            {k: 'DocumentTitle', v: clm_agreements.agreement_title},
-            {k: 'PurchaseAgreementClassificationName', v: clm_agreements.classification},
-            {k: 'DefaultEffectiveDate', v: strftime(agreements.effective_date, '%Y-%m-%d')},
-            {k: 'DefaultExpirationDate', v: strftime(agreements.expiration_date, '%Y-%m-%d')},
-            {k: 'AgreementVendorAccountNumber', v: vendors.vendor_account},
-            {k: 'InvoiceVendorAccountNumber', v: vendors.vendor_account},
-            {k: 'VendorReference', v: agreements.agreement_id},
-            {k: 'PrimaryResponsibleWorkerEmail', v: clm_agreements.owner_email},
-            {k: 'PrimaryResponsibleWorkerName', v: clm_contracts.owner_name},
-            {k: 'ContactPersonId', v: vendors.primary_contact_id},
-            {k: 'CurrencyCode', v: agreements.scm_currency},
-            {k: 'PaymentTermsName', v: agreements.scm_payment_terms},
-            {k: 'DefaultCommitmentType', v: 'ProductQuantity'}
-        ], lambda f: f.v is not null))) as payload,
+        json_object(
+            'BuyingLegalEntityId', agreements.legal_entity,
+            'ExternalContractId', agreements.contract_id
+        ) as keys,
+        -- merge-patching {} leaves out the fields that have no value (JSON null)
+        json_merge_patch('{}', json_object(
+            'BuyingLegalEntityId', agreements.legal_entity,
+            'ExternalContractId', agreements.contract_id,
+            'ContractLegalEntity', agreements.legal_entity,
+            'AgreementOwnership', 'CLM',
+            'AgreementStatus', agreements.scm_agreement_status,
+            'DocumentTitle', clm_agreements.agreement_title,
+            'PurchaseAgreementClassificationName', clm_agreements.classification,
+            'DefaultEffectiveDate', strftime(agreements.effective_date, '%Y-%m-%d'),
+            'DefaultExpirationDate', strftime(agreements.expiration_date, '%Y-%m-%d'),
+            'AgreementVendorAccountNumber', vendors.vendor_account,
+            'InvoiceVendorAccountNumber', vendors.vendor_account,
+            'VendorReference', agreements.agreement_id,
+            'PrimaryResponsibleWorkerEmail', clm_agreements.owner_email,
+            'PrimaryResponsibleWorkerName', clm_contracts.owner_name,
+            'ContactPersonId', vendors.primary_contact_id,
+            'CurrencyCode', agreements.scm_currency,
+            'PaymentTermsName', agreements.scm_payment_terms,
+            'DefaultCommitmentType', 'ProductQuantity'
+        )) as payload,
         cast(null as json) as before
     from new_documents
     inner join agreements
@@ -103,10 +104,10 @@ updates as (
         record_key,
         clm_id,
         kind,
-        to_json(map_from_entries([
-            {k: 'BuyingLegalEntityId', v: legal_entity},
-            {k: 'PurchaseAgreementId', v: record_key}
-        ])) as keys,
+        json_object(
+            'BuyingLegalEntityId', legal_entity,
+            'PurchaseAgreementId', record_key
+        ) as keys,
         to_json(map_from_entries(list({k: field, v: new_value} order by field))) as payload,
         to_json(map_from_entries(list({k: field, v: scm_value} order by field))) as before
     from changes
