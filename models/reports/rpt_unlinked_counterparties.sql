@@ -15,16 +15,32 @@ links as not materialized (
 
 ),
 
-duplicated_vendors as (
+shared_vendors as (
 
+    -- Vendors more than one counterparty links to: counted first with a plain aggregate, so
+    -- the ordered list of counterparty ids is only built for these few.
     select
         legal_entity,
-        vendor_account,
-        list(counterparty_id order by counterparty_id) as counterparty_ids
+        vendor_account
     from links
     where link_status = 'linked'
     group by legal_entity, vendor_account
     having count(*) > 1
+
+),
+
+duplicated_vendors as (
+
+    select
+        links.legal_entity,
+        links.vendor_account,
+        list(links.counterparty_id order by links.counterparty_id) as counterparty_ids
+    from links
+    semi join shared_vendors
+        on shared_vendors.legal_entity = links.legal_entity
+        and shared_vendors.vendor_account = links.vendor_account
+    where links.link_status = 'linked'
+    group by links.legal_entity, links.vendor_account
 
 ),
 
