@@ -38,12 +38,31 @@ watermark as (
 
 ),
 
+forgotten as (
+
+    -- landed before the last build yet not here: back after a delete a full rebuild forgot
+    select counterparty_id
+    from current_keys
+    anti join previous
+        on previous.counterparty_id = current_keys.counterparty_id
+    where current_keys._load_id <= (select last_load_id from watermark)
+
+),
+
 changed as (
 
     -- Staging's rules run only on these rows: the filter on `_load_id` reaches the scan.
     select counterparties.*
     from counterparties
     where counterparties._load_id > (select last_load_id from watermark)
+
+    union all
+
+    select counterparties.*
+    from counterparties
+    semi join forgotten
+        on forgotten.counterparty_id = counterparties.counterparty_id
+    where counterparties._load_id <= (select last_load_id from watermark)
 
 ),
 

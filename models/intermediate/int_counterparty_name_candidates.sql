@@ -54,8 +54,10 @@ to_place as (
 
 ),
 
-vendor_blocks as materialized (
+vendor_blocks as (
 
+    -- int_vendors works out each vendor's blocks (leading_words, postcode_and_initials) by
+    -- the rules placed_blocks below applies to counterparties
     select
         legal_entity,
         vendor_account,
@@ -64,17 +66,15 @@ vendor_blocks as materialized (
         zip_code_cmp,
         street_cmp,
         city_cmp,
-        case
-            when vendor_name_cmp like '% %'
-                then split_part(vendor_name_cmp, ' ', 1) || ' ' || split_part(vendor_name_cmp, ' ', 2)
-        end as leading_words,
-        zip_code_cmp || ' ' || left(vendor_name_cmp, 2) as postcode_and_initials
+        leading_words,
+        postcode_and_initials
     from vendors
 
 ),
 
 placed_blocks as (
 
+    -- the same rules as int_vendors' leading_words and postcode_and_initials
     select
         *,
         case
