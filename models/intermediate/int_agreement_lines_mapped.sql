@@ -195,6 +195,18 @@ changed as materialized (
 
 ),
 
+changed_earlier as materialized (
+
+    -- the changed lines that landed before the last build, found on the raw rows: staging's
+    -- rules then run on all lines only when there are such lines (when there are none, the
+    -- semi join below skips its scan)
+    select changed.line_id
+    from changed
+    semi join earlier_line_rows
+        on earlier_line_rows.line_id = changed.line_id
+
+),
+
 to_map as (
 
     -- landed since the last build (the filter reaches the scan)
@@ -207,8 +219,8 @@ to_map as (
     -- landed before, but something they depend on changed
     select lines.*
     from lines
-    semi join changed
-        on changed.line_id = lines.line_id
+    semi join changed_earlier
+        on changed_earlier.line_id = lines.line_id
     where lines._load_id <= (select clm_load_id from watermarks)
 
 ),

@@ -148,6 +148,18 @@ changed as materialized (
 
 ),
 
+changed_earlier as materialized (
+
+    -- the changed agreements that landed before the last build, found on the raw rows: staging's
+    -- rules then run on all agreements only when there are such agreements (when there are none, the
+    -- semi join below skips its scan)
+    select changed.agreement_id
+    from changed
+    semi join earlier_agreement_rows
+        on earlier_agreement_rows.agreement_id = changed.agreement_id
+
+),
+
 to_map as (
 
     -- landed since the last build (the filter reaches the scan)
@@ -160,8 +172,8 @@ to_map as (
     -- landed before, but something they depend on changed
     select agreements.*
     from agreements
-    semi join changed
-        on changed.agreement_id = agreements.agreement_id
+    semi join changed_earlier
+        on changed_earlier.agreement_id = agreements.agreement_id
     where agreements._load_id <= (select clm_load_id from watermarks)
 
 ),

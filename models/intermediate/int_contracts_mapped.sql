@@ -152,6 +152,18 @@ changed as materialized (
 
 ),
 
+changed_earlier as materialized (
+
+    -- the changed contracts that landed before the last build, found on the raw rows: staging's
+    -- rules then run on all contracts only when there are such contracts (when there are none, the
+    -- semi join below skips its scan)
+    select changed.contract_id
+    from changed
+    semi join earlier_contract_rows
+        on earlier_contract_rows.contract_id = changed.contract_id
+
+),
+
 to_map as (
 
     -- landed since the last build (the filter reaches the scan)
@@ -164,8 +176,8 @@ to_map as (
     -- landed before, but something they depend on changed
     select contracts.*
     from contracts
-    semi join changed
-        on changed.contract_id = contracts.contract_id
+    semi join changed_earlier
+        on changed_earlier.contract_id = contracts.contract_id
     where contracts._load_id <= (select clm_load_id from watermarks)
 
 ),
