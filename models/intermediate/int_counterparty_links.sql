@@ -304,9 +304,8 @@ linked as (
             as can_receive_documents,
         decided._load_id as _counterparty_load_id,
         vendors._load_id as _vendor_load_id
-    -- the few counterparties linked again are the hash join's build side, not the vendors
-    from vendors
-    right join decided
+    from decided
+    left join vendors
         on decided.link_status = 'linked'
         and vendors.legal_entity = decided.legal_entity
         and vendors.vendor_account = decided.vendor_account

@@ -7,7 +7,8 @@
 -- Incremental: only vendors landed since the last build (`_load_id` above the highest one
 -- here) go through staging's Unicode and whitespace rules again. Those rules are the costly
 -- part on a million vendors; a run whose extract brought 1% of them pays for 1%. A vendor that
--- is gone, or back, only has its `is_current` flipped.
+-- is gone, or back, only has its `is_current` flipped; one back that a --full-refresh forgot
+-- while it was gone goes through staging again.
 
 with
 
