@@ -264,11 +264,7 @@ def _fits(con: duckdb.DuckDBPyConnection, model: Model) -> bool:
 
 
 def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: str) -> int:
-    """Replace the rows of the staged keys and add the new ones (a merge on the unique key).
-
-    Written as a delete and an insert, not ``MERGE ... UPDATE``: DuckDB keeps a deleted row as
-    a mark and appends the new one, while an update of a few rows scattered over a big table
-    makes the next checkpoint rewrite every column of every row group they touch."""
+    """Replace the rows of the staged keys and add the new ones (a merge on the unique key)."""
     new_cols = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {staged}").fetchall()}
     keys = key_columns(model, list(new_cols))
     refuse_duplicate_keys(con, model, staged, keys)
@@ -276,9 +272,7 @@ def _merge(con: duckdb.DuckDBPyConnection, model: Model, target: str, staged: st
     for col, typ in new_cols.items():
         if col.lower() not in have:
             con.execute(f"ALTER TABLE {target} ADD COLUMN {quote_ident(col)} {typ}")
-    on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
-    con.execute(f"DELETE FROM {target} t USING {staged} s WHERE {on}")
-    return count(con, f"INSERT INTO {target} BY NAME FROM {staged}")
+    return replace.replace_keys(con, target, staged, keys, f"FROM {staged}")
 
 
 def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:

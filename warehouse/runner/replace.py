@@ -153,12 +153,23 @@ def _replace(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: st
     try:
         keys = key_columns(model, _describe(con, staged))
         refuse_duplicate_keys(con, model, staged, keys)
-        kept = _kept(con, model, staged)
-        on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
-        con.execute(f"DELETE FROM {target} t USING {staged} s WHERE {on}")
-        return count(con, f"INSERT INTO {target} BY NAME {kept}")
+        return replace_keys(con, target, staged, keys, _kept(con, model, staged))
     finally:
         con.execute(f"DROP TABLE IF EXISTS {staged}")
+
+
+def replace_keys(
+    con: duckdb.DuckDBPyConnection, target: str, staged: str, keys: Sequence[str], rows: str
+) -> int:
+    """Delete the rows of ``target`` whose key (``keys``) the table ``staged`` holds, then insert
+    ``rows`` (a select) by name; the rows inserted.
+
+    A delete and an insert, not ``MERGE ... UPDATE``: DuckDB keeps a deleted row as a mark and
+    appends the new one, while an update of a few rows scattered over a big table makes the next
+    checkpoint rewrite every column of every row group they touch."""
+    on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+    con.execute(f"DELETE FROM {target} t USING {staged} s WHERE {on}")
+    return count(con, f"INSERT INTO {target} BY NAME {rows}")
 
 
 def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
