@@ -13,6 +13,9 @@ for package entities, ISO dates for OData ones), then time
 * the floor: one hand-written SQL diff of the same two sides (``FLOOR_SQL``), the least any
   reconciliation has to do: join each CLM collection to its SCM table on the natural key and
   compare the compared fields as typed values;
+* writing the model tables again, no computing (``run_write_floor``): the rows every model table
+  holds after the build, written from in-memory copies as the runner writes them: the part of
+  the full build any build that keeps these tables pays;
 * a 1% mutation (``emulator.world.mutate``) landed as an incremental extract would land it (the
   changed rows only, plus a key snapshot of vendors for the deletes), then the rebuild.
 
@@ -248,6 +251,36 @@ def run_floor(con: duckdb.DuckDBPyConnection) -> float:
     return _timed(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE floor_diff AS {FLOOR_SQL}"))
 
 
+def model_tables(project: runner.Project) -> list[str]:
+    """The relations a build writes as tables (every model but the views)."""
+    return [db.qualified(m.layer, m.name) for m in project.models if m.materialized != "view"]
+
+
+def run_write_floor(con: duckdb.DuckDBPyConnection, project: runner.Project) -> float:
+    """Seconds to write again the rows every model table holds, one table per transaction as
+    the runner commits them, under the runner's storage settings, from in-memory copies: what
+    any build that keeps these tables pays before it computes anything. Run after a build."""
+    tables = model_tables(project)
+    copies = [f"_clmsync_bench_write_{index}" for index in range(len(tables))]
+    scratch = "_clmsync_bench_write"
+    try:
+        for table, copy in zip(tables, copies, strict=True):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {copy} AS FROM {table}")
+        con.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
+        con.execute(f"CREATE SCHEMA {scratch}")
+        with runner.model_storage(con):
+            started = time.perf_counter()
+            for copy in copies:
+                with db.transaction(con):
+                    con.execute(f"CREATE TABLE {scratch}.{copy} AS FROM temp.main.{copy}")
+            seconds = time.perf_counter() - started
+    finally:
+        con.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
+        for copy in copies:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{copy}")
+    return seconds
+
+
 def build_all(con: duckdb.DuckDBPyConnection, *, full_refresh: bool = False) -> tuple[float, float]:
     """Build every model: (wall seconds, CPU seconds of this process, DuckDB's threads too)."""
     project = runner.load_project(DEFAULT_MODELS_DIR, DEFAULT_SEEDS_DIR)
@@ -393,6 +426,9 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"floor, one hand-written diff: {floor:.1f}s (runs {', '.join(f'{f:.1f}' for f in floors)})"
     )
+    project = runner.load_project(DEFAULT_MODELS_DIR, DEFAULT_SEEDS_DIR)
+    write = statistics.median(run_write_floor(con, project) for _ in range(3))
+    print(f"writing the model tables again (no computing): {write:.1f}s, {write / floor:.2f}x")
     if args.accuracy:
         _accuracy(con, world / "ground_truth.json", f"{args.size:,} vendors")
     apply_mutated(con, folder / "mutated.duckdb")

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warehouse.runner.build import ModelResult, build, materialize, plan, raise_failed_builds
+from warehouse.runner.build import (
+    ModelResult,
+    build,
+    materialize,
+    model_storage,
+    plan,
+    raise_failed_builds,
+)
 from warehouse.runner.checks import TestResult, failing_rows_sql, run_tests
 from warehouse.runner.docs import DocsResult, write_docs
 from warehouse.runner.graph import Graph, resolve, select
@@ -40,6 +47,7 @@ __all__ = [
     "load_project",
     "load_seeds",
     "materialize",
+    "model_storage",
     "plan",
     "raise_failed_builds",
     "resolve",

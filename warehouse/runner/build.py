@@ -82,7 +82,7 @@ def build(
     graph, chosen = plan(con, project, selectors, exclude)
     broken: set[str] = set()
     results: list[ModelResult] = []
-    with _model_storage(con):
+    with model_storage(con):
         for model in chosen:
             results.append(_build_one(con, graph, model, broken, run_id, full_refresh))
     if raise_on_error:
@@ -91,9 +91,10 @@ def build(
 
 
 @contextmanager
-def _model_storage(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def model_storage(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Write model tables without the costly string compressions; the setting the connection
-    had is restored afterwards, so landings on it compress as before."""
+    had is restored afterwards, so landings on it compress as before. (The benchmarks write
+    under it too, to compare like with like.)"""
     before = con.execute("SELECT current_setting('disabled_compression_methods')").fetchall()
     try:
         con.execute(
