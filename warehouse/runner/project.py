@@ -23,6 +23,7 @@ model also runs as it is in the DuckDB CLI.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -233,11 +234,26 @@ def references(sql: str, file: str) -> frozenset[str]:
     """Lowercase ``schema.name`` of every table ``sql`` reads (CTEs and table functions
     excluded). Unqualified names come back as ``main.<name>``."""
     try:
+        return _references(sql)
+    except _NotOneSelect as exc:
+        raise ModelError(f"{file}: {exc}", files=[file]) from None
+
+
+class _NotOneSelect(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=1024)
+def _references(sql: str) -> frozenset[str]:
+    """:func:`references` of one SQL text, kept for the life of the process: parsing is most
+    of what loading the project costs (~1.7 s for the project's models), and a process that
+    runs the pipeline again (a served deployment, the tests) reads the same files again."""
+    try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except SqlglotError as exc:
-        raise ModelError(f"{file}: SQL does not parse: {exc}", files=[file]) from None
+        raise _NotOneSelect(f"SQL does not parse: {exc}") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise ModelError(f"{file}: a model is exactly one select statement", files=[file])
+        raise _NotOneSelect("a model is exactly one select statement")
     return frozenset(_table_name(t) for t in _tables(statements[0]))
 
 

@@ -36,6 +36,11 @@ from typing import Any, Literal
 
 import yaml
 
+try:  # libyaml's safe loader (PyYAML's wheels have it): the same documents, ~10x faster
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
+
 from connectors.errors import ModelError
 
 Severity = Literal["error", "warn"]
@@ -85,7 +90,7 @@ def load_folder(files: list[Path], root: Path) -> dict[str, ModelDoc]:
     for path in sorted(files):
         source = path.relative_to(root.parent).as_posix()
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
         except yaml.YAMLError as exc:
             raise ModelError(f"{source}: not valid YAML: {exc}", files=[source]) from None
         if not isinstance(data, dict) or not isinstance(data.get("models", []), list):

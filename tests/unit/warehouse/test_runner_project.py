@@ -63,6 +63,17 @@ def test_anything_but_one_select_is_refused_naming_the_file(sql: str, message: s
     with pytest.raises(ModelError, match=message) as err:
         references(sql, "models/staging/x.sql")
     assert err.value.files == ["models/staging/x.sql"]
+    # Parses are kept for the process; a refusal is not, and names each file that has the SQL.
+    with pytest.raises(ModelError, match=message) as again:
+        references(sql, "models/marts/y.sql")
+    assert again.value.files == ["models/marts/y.sql"]
+    assert str(again.value).startswith("models/marts/y.sql: ")
+
+
+def test_a_parse_is_kept_for_the_process() -> None:
+    sql = "select * from staging.kept_once"
+    first = references(sql, "models/marts/a.sql")
+    assert references(sql, "models/marts/b.sql") is first
 
 
 def test_header_sets_materialization_and_layers_have_defaults(tmp_path: Path) -> None:
