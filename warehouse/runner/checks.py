@@ -152,25 +152,6 @@ def _run_one(
     return result, sample
 
 
-_RESULTS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("test_name", pa.string()),
-        ("model", pa.string()),
-        ("column_name", pa.string()),
-        ("kind", pa.string()),
-        ("severity", pa.string()),
-        ("status", pa.string()),
-        ("failures", pa.int64()),
-        ("sample", pa.string()),
-        ("error", pa.string()),
-        ("sql", pa.string()),
-        ("seconds", pa.float64()),
-        ("tested_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
-
 def _record(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -180,15 +161,26 @@ def _record(
     each: a second per run of the project's ~220 tests)."""
     if not done:
         return
-    columns: dict[str, list[object]] = {name: [] for name in _RESULTS_SCHEMA.names}
-    for r, sample, tested_at in done:
-        values = (
-            run_id, r.name, r.model, r.column, r.kind, r.severity, r.status, r.failures,
-            sample, r.error, r.sql, r.seconds, tested_at,
-        )  # fmt: skip
-        for name, value in zip(_RESULTS_SCHEMA.names, values, strict=True):
-            columns[name].append(value)
-    rows = pa.table(columns, schema=_RESULTS_SCHEMA)
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "run_id": run_id,
+                "test_name": r.name,
+                "model": r.model,
+                "column_name": r.column,
+                "kind": r.kind,
+                "severity": r.severity,
+                "status": r.status,
+                "failures": r.failures,
+                "sample": sample,
+                "error": r.error,
+                "sql": r.sql,
+                "seconds": r.seconds,
+                "tested_at": tested_at,
+            }
+            for r, sample, tested_at in done
+        ]
+    )
     view = f"_clmsync_test_results_{secrets.token_hex(4)}"
     con.register(view, rows)
     try:
