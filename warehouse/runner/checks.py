@@ -11,7 +11,6 @@ is pushed. Every result, with up to five failing rows, goes to ``ops.test_result
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -92,14 +91,13 @@ def run_tests(
     """Run the tests of the selected models; record them; raise if an error-level one failed."""
     run_id = run_id or state.new_run_id()
     _, chosen = plan(con, project, selectors, exclude)
-    results: list[TestResult] = []
     done: list[tuple[TestResult, str | None, datetime]] = []
     for model in chosen:
         for spec in _unique_names(model.tests):
             result, sample = _run_one(con, model, spec)
-            results.append(result)
             done.append((result, sample, state.utcnow()))
     _record(con, run_id, done)
+    results = [result for result, _, _ in done]
     failed = [r for r in results if r.status in ("fail", "error")]
     if failed and raise_on_error:
         raise ModelTestFailed(
@@ -181,7 +179,7 @@ def _record(
             for r, sample, tested_at in done
         ]
     )
-    view = f"_clmsync_test_results_{secrets.token_hex(4)}"
+    view = "_clmsync_test_results"
     con.register(view, rows)
     try:
         con.execute(f"INSERT INTO ops.test_results BY NAME SELECT * FROM {view}")

@@ -246,7 +246,7 @@ class _NotOneSelect(Exception):
 @functools.lru_cache(maxsize=1024)
 def _references(sql: str) -> frozenset[str]:
     """:func:`references` of one SQL text, kept for the life of the process: parsing is most
-    of what loading the project costs (~1.7 s for the project's models), and a process that
+    of what loading the project costs (~0.8 s for the project's models), and a process that
     runs the pipeline again (a served deployment, the tests) reads the same files again."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
