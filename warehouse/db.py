@@ -142,6 +142,19 @@ CREATE TABLE IF NOT EXISTS ops.model_state (
     fingerprint VARCHAR NOT NULL,
     built_at TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ops.model_changes (
+    relation VARCHAR PRIMARY KEY,
+    build_seq BIGINT NOT NULL,
+    is_full BOOLEAN NOT NULL,
+    built_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ops.model_feed_reads (
+    reader VARCHAR NOT NULL,
+    producer VARCHAR NOT NULL,
+    build_seq BIGINT NOT NULL,
+    read_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (reader, producer)
+);
 CREATE TABLE IF NOT EXISTS ops.seed_state (
     seed VARCHAR PRIMARY KEY,
     relation VARCHAR NOT NULL,

@@ -133,7 +133,11 @@ def _build_one(
                 if model.strategy == "delete_insert"
                 else None
             )
-            rows = materialize(con, model, full_refresh=full_refresh, fingerprint=fingerprint)
+            rows = materialize(
+                con, model, full_refresh=full_refresh, fingerprint=fingerprint,
+                feeds=[graph.models[rel] for rel in graph.feeds_of(model.relation)],
+                keep_changes=model.relation in graph.fed,
+            )  # fmt: skip
             result = ModelResult(
                 model.name, model.relation, model.materialized, "success", rows,
                 state.elapsed(clock),
@@ -181,11 +185,14 @@ def materialize(
     *,
     full_refresh: bool = False,
     fingerprint: str | None = None,
+    feeds: Sequence[Model] = (),
+    keep_changes: bool = False,
 ) -> int | None:
     """Build one model in one transaction; the rows it wrote (None for a view).
 
     ``fingerprint``: of a ``delete_insert`` model (``replace.fingerprint``); without it such a
-    model is rebuilt in full."""
+    model is rebuilt in full. ``feeds`` (the models whose changes it reads) and
+    ``keep_changes``: see ``replace``."""
     with transaction(con):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(model.layer)}")
         existing = db.relation_exists(con, model.layer, model.name)
@@ -199,8 +206,9 @@ def materialize(
             rows = _swap(con, model, existing)
         elif model.strategy == "delete_insert":
             rows = replace.build(
-                con, model, body(model), existing, full=full_refresh, fingerprint=fingerprint
-            )
+                con, model, body(model), existing, full=full_refresh, fingerprint=fingerprint,
+                feeds=feeds, keep_changes=keep_changes,
+            )  # fmt: skip
         else:
             rows = _incremental(con, model, existing, full_refresh)
         _comment(con, model)

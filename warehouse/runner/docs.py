@@ -110,7 +110,9 @@ def _links(graph: Graph, relations: Iterable[str]) -> str:
 
 def _model_page(graph: Graph, m: Model, types: dict[str, str]) -> str:
     rel = m.relation
-    sources = sorted(r for r in m.refs if r not in graph.models and r != rel)
+    sources = sorted(
+        r for r in m.refs if r not in graph.models and r not in graph.changes and r != rel
+    )
     key = f", unique key <code>{_e(', '.join(m.unique_key))}</code>" if m.unique_key else ""
     parts = [
         "<p><a href='../index.html'>&larr; all models</a></p>",
@@ -154,7 +156,8 @@ def _svg(graph: Graph, nodes: set[str], *, prefix: str, focus: str | None = None
     refs: dict[str, set[str]] = {}
     for rel in nodes:
         model = graph.models[rel]
-        refs[rel] = {r for r in model.refs if r != rel}
+        # reading a model's changes (changes.<name>) is reading that model
+        refs[rel] = {graph.changes.get(r, r) for r in model.refs if r != rel}
     all_nodes = set(nodes) | {r for rs in refs.values() for r in rs}
     depth: dict[str, int] = {}
 

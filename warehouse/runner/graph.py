@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.errors import ModelError
 from warehouse import relations
-from warehouse.runner.project import Model, Project, layer_rank
+from warehouse.runner.project import CHANGES_SCHEMA, Model, Project, layer_rank
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,23 @@ class Graph:
     parents: dict[str, frozenset[str]]  # relation -> model relations it reads (not itself)
     children: dict[str, frozenset[str]]
     order: tuple[str, ...]
+    # changes.<name> -> the relation of the delete_insert model whose changes it holds
+    changes: dict[str, str] = field(default_factory=dict)
 
     def ancestors(self, relation: str) -> set[str]:
         return _walk(relation, self.parents)
 
     def descendants(self, relation: str) -> set[str]:
         return _walk(relation, self.children)
+
+    def feeds_of(self, relation: str) -> list[str]:
+        """The models whose changes the model reads (``changes.<name>``), by relation."""
+        return sorted(self.changes[f"{CHANGES_SCHEMA}.{n}"] for n in self.models[relation].feeds)
+
+    @property
+    def fed(self) -> frozenset[str]:
+        """The models some model reads the changes of: their builds keep them."""
+        return frozenset(self.changes.values())
 
 
 def _walk(start: str, edges: dict[str, frozenset[str]]) -> set[str]:
@@ -56,6 +67,8 @@ def resolve(project: Project, known: Iterable[str]) -> Graph:
     already. A reference to nothing, or a cycle, raises :class:`ModelError` naming the files.
     """
     models = {m.relation: m for m in project.models}
+    by_name = {m.name: m for m in project.models}
+    changes: dict[str, str] = {}
     outside = set(known) | set(project.seed_relations) | relations.source_relation_names()
     missing: list[str] = []
     files: list[str] = []
@@ -65,7 +78,16 @@ def resolve(project: Project, known: Iterable[str]) -> Graph:
         for ref in sorted(model.refs):
             if ref == rel:
                 continue  # an incremental model reading its previous state
-            if ref in models:
+            if ref.startswith(CHANGES_SCHEMA + "."):
+                problem = _feed_problem(model, by_name.get(ref.split(".", 1)[1]))
+                if problem:
+                    missing.append(f"{model.file}: reads {ref}, but {problem}")
+                    files.append(model.file)
+                else:
+                    producer = by_name[ref.split(".", 1)[1]].relation
+                    changes[ref] = producer
+                    ups.add(producer)
+            elif ref in models:
                 ups.add(ref)
             elif ref not in outside:
                 hint = (
@@ -87,7 +109,21 @@ def resolve(project: Project, known: Iterable[str]) -> Graph:
             children[up].add(rel)
     frozen_children = {k: frozenset(v) for k, v in children.items()}
     order = _topological(models, parents, frozen_children)
-    return Graph(project, models, parents, frozen_children, order)
+    return Graph(project, models, parents, frozen_children, order, changes)
+
+
+def _feed_problem(reader: Model, producer: Model | None) -> str | None:
+    """Why ``reader`` may not read the changes of ``producer``, if it may not."""
+    if producer is None:
+        return "no model has that name"
+    if producer.strategy != "delete_insert":
+        return f"{producer.file} is not a delete_insert model (only they keep their changes)"
+    if reader.strategy != "delete_insert":
+        return (
+            "only a delete_insert model may read changes (it is rebuilt in full when it missed "
+            "some)"
+        )
+    return None
 
 
 def _topological(

@@ -14,7 +14,9 @@ A model may start with header comments that set how it is built::
 new rows inserted, rows the select no longer returns are kept). An incremental model may read its
 own table (e.g. to keep ``first_seen_at``); for its first build the runner then creates the table
 empty from the ``data_type`` of each column declared in the folder's YAML. ``strategy=
-delete_insert`` replaces the keys the select returns instead (see ``replace``).
+delete_insert`` replaces the keys the select returns instead (see ``replace``); such a model
+may read ``changes.<name>``, the rows the last build of another ``delete_insert`` model
+replaced, to redo only what they touch.
 
 Dependencies are every table the SQL reads, found by parsing it with sqlglot (DuckDB dialect);
 CTE names are not tables. References must be qualified (``staging.stg_scm__vendors``) so every
@@ -38,8 +40,11 @@ from connectors.errors import ModelError
 from warehouse.runner.properties import ColumnDoc, ModelDoc, TestSpec, load_folder
 
 LAYER_ORDER = ("staging", "intermediate", "marts", "reports", "deltas")
+# Where the runner keeps, for each delete_insert model another model reads that way, the rows
+# its last build replaced: ``changes.<model name>`` (see ``replace``).
+CHANGES_SCHEMA = "changes"
 RESERVED_SCHEMAS = frozenset(
-    {"raw_scm", "raw_clm", "current_scm", "current_clm", "ops", "seeds", "main"}
+    {"raw_scm", "raw_clm", "current_scm", "current_clm", "ops", "seeds", "main", CHANGES_SCHEMA}
 )
 MATERIALIZATIONS = ("view", "table", "incremental")
 STRATEGIES = ("merge", "delete_insert")
@@ -73,6 +78,13 @@ class Model:
     @property
     def reads_itself(self) -> bool:
         return self.relation in self.refs
+
+    @property
+    def feeds(self) -> frozenset[str]:
+        """Names of the models whose last build's changes this model reads
+        (``changes.<name>``)."""
+        prefix = CHANGES_SCHEMA + "."
+        return frozenset(r.removeprefix(prefix) for r in self.refs if r.startswith(prefix))
 
 
 @dataclass(frozen=True)

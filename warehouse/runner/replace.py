@@ -19,6 +19,19 @@ and any change of its *fingerprint* since the build that wrote the table, which 
   back with the ``_load_id`` it had, below any watermark.
 
 The fingerprint of the last successful build is kept in ``ops.model_state``.
+
+**Changes.** A ``delete_insert`` model may read ``changes.<name>``: the rows the last build of
+another ``delete_insert`` model (the producer) replaced, as its select returned them (every
+column, with ``_deleted``). It then redoes only what those rows touch, instead of reading the
+producer's whole table. The runner keeps these rows, and makes sure a reader never misses any:
+
+- the producer's build writes ``changes.<name>`` in its transaction and counts its builds in
+  ``ops.model_changes`` (a build from nothing keeps no rows: ``is_full``; so does a build
+  while no model reads them, from a project without the reader);
+- the reader's build records which build of each producer it read (``ops.model_feed_reads``);
+- a reader is rebuilt in full unless each producer was built exactly once since it last read
+  it, and not from nothing: a producer built twice, or in full, or not at all (the reader
+  selected alone) has no complete set of changes to give.
 """
 
 from __future__ import annotations
@@ -34,7 +47,7 @@ from connectors.errors import ModelError
 from warehouse import relations
 from warehouse.db import count, qualified, quote_ident
 from warehouse.runner.graph import Graph
-from warehouse.runner.project import Model
+from warehouse.runner.project import CHANGES_SCHEMA, Model
 
 DELETED = "_deleted"
 # Bumped when the way a fingerprint is made (or what a build writes) changes.
@@ -110,27 +123,104 @@ def build(
     *,
     full: bool,
     fingerprint: str | None,
+    feeds: Sequence[Model] = (),
+    keep_changes: bool = False,
 ) -> int:
     """Build a ``delete_insert`` model inside the caller's transaction; the rows it inserted.
 
-    ``full``: rebuild the table from nothing (``--full-refresh``); a missing table, or a
-    fingerprint other than the recorded one, means the same."""
+    ``full``: rebuild the table from nothing (``--full-refresh``); a missing table, a
+    fingerprint other than the recorded one, or changes of a producer in ``feeds`` it cannot
+    trust (see above) mean the same. ``keep_changes``: keep the replaced rows in
+    ``changes.<name>`` for the models that read them."""
     target = qualified(model.layer, model.name)
-    stale = fingerprint is None or recorded_fingerprint(con, model) != fingerprint
+    if feeds or keep_changes:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(CHANGES_SCHEMA)}")
+    if feeds:
+        _ensure_changes_tables(con, feeds)
+    stale = (
+        fingerprint is None
+        or recorded_fingerprint(con, model) != fingerprint
+        or not _feeds_complete(con, model, feeds)
+    )
     if existing is not None and (full or existing != "table" or stale):
         con.execute(f"DROP {existing.upper()} {target}")
         existing = None
     if existing is None:
         rows = _full(con, model, body, target)
+        if keep_changes:
+            # Nothing to give: readers rebuild in full. The empty table keeps them binding.
+            con.execute(
+                f"CREATE OR REPLACE TABLE {changes_table(model)} AS "
+                f"SELECT *, false AS {DELETED} FROM {target} LIMIT 0"
+            )
     else:
-        rows = _replace(con, model, body, target)
+        rows = _replace(con, model, body, target, keep_changes=keep_changes)
     if fingerprint is not None:
         con.execute(
             "INSERT OR REPLACE INTO ops.model_state (relation, fingerprint, built_at) "
             "VALUES (?, ?, now())",
             [model.relation, fingerprint],
         )
+    if keep_changes:
+        con.execute(
+            "INSERT OR REPLACE INTO ops.model_changes (relation, build_seq, is_full, built_at) "
+            "SELECT ?, coalesce(max(build_seq), 0) + 1, ?, now() FROM ops.model_changes "
+            "WHERE relation = ?",
+            [model.relation, existing is None, model.relation],
+        )
+    else:
+        _forget_changes(con, model)
+    if feeds:
+        con.execute(
+            "INSERT OR REPLACE INTO ops.model_feed_reads (reader, producer, build_seq, read_at) "
+            "SELECT ?, relation, build_seq, now() FROM ops.model_changes "
+            "WHERE relation IN (SELECT unnest(?))",
+            [model.relation, [p.relation for p in feeds]],
+        )
     return rows
+
+
+def changes_table(model: Model) -> str:
+    """Where the rows the last build of ``model`` replaced are kept."""
+    return qualified(CHANGES_SCHEMA, model.name)
+
+
+def _forget_changes(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """A build that keeps no changes (no model of this project reads them) still counts: a
+    reader that comes back must not trust changes that miss this build's."""
+    kept = con.execute(
+        "UPDATE ops.model_changes SET build_seq = build_seq + 1, is_full = true, "
+        "built_at = now() WHERE relation = ? RETURNING relation",
+        [model.relation],
+    ).fetchall()
+    if kept:
+        # gone rather than stale: recreated with the model's columns when a reader needs it
+        con.execute(f"DROP TABLE IF EXISTS {changes_table(model)}")
+
+
+def _ensure_changes_tables(con: duckdb.DuckDBPyConnection, feeds: Sequence[Model]) -> None:
+    """Create (empty) the changes tables a reader needs and no build wrote yet, so that it
+    binds; with no build of the producer on record, the reader is rebuilt in full."""
+    for producer in feeds:
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {changes_table(producer)} AS SELECT *, false AS "
+            f"{DELETED} FROM {qualified(producer.layer, producer.name)} LIMIT 0"
+        )
+
+
+def _feeds_complete(con: duckdb.DuckDBPyConnection, model: Model, feeds: Sequence[Model]) -> bool:
+    """Whether every producer in ``feeds`` was built exactly once since ``model`` last read
+    its changes, and not from nothing."""
+    if not feeds:
+        return True
+    complete = con.execute(
+        "SELECT count(*) FROM ops.model_changes c JOIN ops.model_feed_reads r "
+        "ON r.producer = c.relation AND r.reader = ? "
+        "WHERE c.relation IN (SELECT unnest(?)) AND NOT c.is_full "
+        "AND c.build_seq = r.build_seq + 1",
+        [model.relation, [p.relation for p in feeds]],
+    ).fetchall()[0][0]
+    return int(complete) == len(feeds)
 
 
 def _full(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) -> int:
@@ -146,16 +236,24 @@ def _full(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) 
     return rows
 
 
-def _replace(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) -> int:
-    """Delete the rows of every key the select returns, insert the rows not marked deleted."""
-    staged = f"_clmsync_replace_{secrets.token_hex(4)}"
-    con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body})")
+def _replace(
+    con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str, *, keep_changes: bool
+) -> int:
+    """Delete the rows of every key the select returns, insert the rows not marked deleted.
+    With ``keep_changes`` the select's rows are staged in ``changes.<name>`` and stay there."""
+    if keep_changes:
+        staged = changes_table(model)
+        con.execute(f"CREATE OR REPLACE TABLE {staged} AS (\n{body})")
+    else:
+        staged = f"_clmsync_replace_{secrets.token_hex(4)}"
+        con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body})")
     try:
         keys = key_columns(model, _describe(con, staged))
         refuse_duplicate_keys(con, model, staged, keys)
         return replace_keys(con, target, staged, keys, _kept(con, model, staged))
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {staged}")
+        if not keep_changes:
+            con.execute(f"DROP TABLE IF EXISTS {staged}")
 
 
 def replace_keys(
