@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=change_id
+--
 -- What the CLM changed on contracts, agreements and lines SCM already has: one row per SCM
 -- record and field whose CLM value differs from SCM's, plus one row per line the CLM removed.
 --
@@ -8,24 +10,78 @@
 -- On an agreement SCM owns (AgreementOwnership = SCM), and on its lines, a change is an
 -- ownership conflict: reported, never pushed. `new_value` is what SCM gets: dates as
 -- YYYY-MM-DD (a date the CLM cleared becomes SCM's blank, 1900-01-01), prices canonical ("12.5").
+--
+-- Incremental (delete_insert), from the changes of the mapped models: each row is a function
+-- of one mapped contract, agreement or line, so only the records the last build of the mapped
+-- models mapped again (`changes.*`, as the runner keeps them) are compared again, and their
+-- rows replace the ones they had. The runner rebuilds the table in full when it cannot vouch
+-- for those changes (a mapped model built in full, or more than once since), and a build from
+-- nothing (an empty table) compares every record.
 
 with
+
+previous as not materialized (
+
+    select * from intermediate.int_document_changes
+
+),
+
+build as (
+
+    select count(*) > 0 as is_incremental from previous
+
+),
 
 contracts as (
 
     select * from intermediate.int_contracts_mapped
+    where not (select is_incremental from build)
+
+    union all by name
+
+    select * exclude (_deleted) from changes.int_contracts_mapped
+    where (select is_incremental from build)
+        and not _deleted
 
 ),
 
 agreements as (
 
     select * from intermediate.int_agreements_mapped
+    where not (select is_incremental from build)
+
+    union all by name
+
+    select * exclude (_deleted) from changes.int_agreements_mapped
+    where (select is_incremental from build)
+        and not _deleted
 
 ),
 
 lines as (
 
     select * from intermediate.int_agreement_lines_mapped
+    where not (select is_incremental from build)
+
+    union all by name
+
+    select * exclude (_deleted) from changes.int_agreement_lines_mapped
+    where (select is_incremental from build)
+        and not _deleted
+
+),
+
+changed_records as (
+
+    -- the records compared again, and the ones gone: their previous rows are replaced
+    select 'CLMIntegrationContracts' as entity, contract_id as clm_id
+    from changes.int_contracts_mapped
+    union all
+    select 'CLMIntegrationPurchaseAgreements' as entity, agreement_id as clm_id
+    from changes.int_agreements_mapped
+    union all
+    select 'CLMIntegrationPurchaseAgreementLines' as entity, line_id as clm_id
+    from changes.int_agreement_lines_mapped
 
 ),
 
@@ -205,9 +261,11 @@ all_changes as (
 
 ),
 
-final as (
+compared as materialized (
 
+    -- read twice below: written once
     select
+        md5(concat_ws('|', entity, clm_id, coalesce(field, ''))) as change_id,
         entity,
         legal_entity,
         record_key,
@@ -226,6 +284,29 @@ final as (
         blocked_reason is not null as is_blocked
     from all_changes
     where is_different
+
+),
+
+final as (
+
+    select
+        *,
+        false as _deleted
+    from compared
+
+    union all by name
+
+    -- a field of a record compared again that no longer differs, or of a record gone
+    select
+        previous.change_id,
+        previous.entity,
+        previous.clm_id,
+        true as _deleted
+    from previous
+    semi join changed_records
+        on changed_records.entity = previous.entity
+        and changed_records.clm_id = previous.clm_id
+    where previous.change_id not in (select change_id from compared)
 
 )
 

@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=object,clm_id
+--
 -- What happens to each CLM contract, agreement and active line SCM does not have yet: one row
 -- per such CLM object, with its outcome.
 --
@@ -13,24 +15,96 @@
 -- agreement holds its contract and lines too; an unmapped unit or unreleased product holds
 -- that line only. `kind` is the mismatch kind of a create (lines of a new agreement are
 -- created with it and report nothing of their own: `is_reported` false).
+--
+-- Incremental (delete_insert), from the changes of the mapped models. An object's outcome
+-- depends on its contract and that contract's agreements, and a line's on its agreement: on
+-- its *family*, the contract (or, for an agreement without one, the agreement). So the
+-- families of the contracts, agreements and lines the last build of the mapped models mapped
+-- again (`changes.*`, as the runner keeps them), with the families those objects had before,
+-- are worked out again, and their rows replace the ones they had. The runner rebuilds the
+-- table in full when it cannot vouch for those changes, and a build from nothing (an empty
+-- table) works out every family.
 
 with
+
+previous as not materialized (
+
+    select * from intermediate.int_new_documents
+
+),
+
+build as (
+
+    select count(*) > 0 as is_incremental from previous
+
+),
+
+changed_objects as (
+
+    -- every object mapped again or gone, with its family as mapped now (NULL when gone)
+    select 'contract' as object, contract_id as clm_id, contract_id as family
+    from changes.int_contracts_mapped
+    union all
+    select 'agreement' as object, agreement_id as clm_id, coalesce(contract_id, agreement_id)
+    from changes.int_agreements_mapped
+    union all
+    select 'agreement_line' as object, line_id as clm_id, coalesce(contract_id, agreement_id)
+    from changes.int_agreement_lines_mapped
+
+),
+
+changed_families as materialized (
+
+    select family from changed_objects where family is not null
+    union
+    -- the family it had: its previous row goes, and what depended on it is worked out again
+    select coalesce(previous.contract_id, previous.agreement_id) as family
+    from previous
+    semi join changed_objects
+        on changed_objects.object = previous.object
+        and changed_objects.clm_id = previous.clm_id
+
+),
 
 contracts as (
 
     select * from intermediate.int_contracts_mapped
+    where not (select is_incremental from build)
+
+    union all
+
+    select contracts.* from intermediate.int_contracts_mapped as contracts
+    semi join changed_families
+        on changed_families.family = contracts.contract_id
+    where (select is_incremental from build)
 
 ),
 
 agreements as (
 
     select * from intermediate.int_agreements_mapped
+    where not (select is_incremental from build)
+
+    union all
+
+    select agreements.* from intermediate.int_agreements_mapped as agreements
+    semi join changed_families
+        on changed_families.family = coalesce(agreements.contract_id, agreements.agreement_id)
+    where (select is_incremental from build)
 
 ),
 
 lines as (
 
     select * from intermediate.int_agreement_lines_mapped
+    where not (select is_incremental from build)
+
+    union all
+
+    select lines.* from intermediate.int_agreement_lines_mapped as lines
+    semi join changed_families
+        on changed_families.family = coalesce(lines.contract_id, lines.agreement_id)
+    where (select is_incremental from build)
 
 ),
 
@@ -130,6 +204,16 @@ new_lines as (
 
 ),
 
+held_contracts as (
+
+    -- new contracts with a new agreement that cannot be created (one row per contract, however
+    -- many agreements it has)
+    select distinct contract_id
+    from agreement_outcomes
+    where outcome <> 'create'
+
+),
+
 contract_rows as (
 
     select
@@ -142,8 +226,7 @@ contract_rows as (
         case
             when new_contracts.is_blocked then 'blocked'
             when len(new_contracts.mapping_failures) > 0 then 'mapping_failure'
-            when agreement_outcomes.outcome is not null and agreement_outcomes.outcome <> 'create'
-                then 'held'
+            when held_contracts.contract_id is not null then 'held'
             else 'create'
         end as outcome,
         'new_contract' as create_kind,
@@ -151,8 +234,8 @@ contract_rows as (
         new_contracts.blocked_reason,
         new_contracts.mapping_failures
     from new_contracts
-    left join agreement_outcomes
-        on agreement_outcomes.contract_id = new_contracts.contract_id
+    left join held_contracts
+        on held_contracts.contract_id = new_contracts.contract_id
 
 ),
 
@@ -198,8 +281,9 @@ line_rows as (
 
 ),
 
-final as (
+worked_out as materialized (
 
+    -- read twice below: written once
     select
         object,
         clm_id,
@@ -220,6 +304,29 @@ final as (
         union all
         select * from line_rows
     )
+
+),
+
+final as (
+
+    select
+        *,
+        false as _deleted
+    from worked_out
+
+    union all by name
+
+    -- an object of a family worked out again that is no longer new (or gone)
+    select
+        previous.object,
+        previous.clm_id,
+        true as _deleted
+    from previous
+    semi join changed_families
+        on changed_families.family = coalesce(previous.contract_id, previous.agreement_id)
+    anti join worked_out
+        on worked_out.object = previous.object
+        and worked_out.clm_id = previous.clm_id
 
 )
 
