@@ -1,3 +1,5 @@
+-- clmsync: materialized=incremental strategy=delete_insert unique_key=counterparty_id,field
+--
 -- Where the CLM's copy of vendor master data differs from SCM: one row per counterparty and
 -- compared field. Only counterparties that carry their vendor's account are compared (a
 -- counterparty linked by tax id or name differs by construction, that is how it was found).
@@ -7,12 +9,55 @@
 -- mapping the CLM's code to SCM's through the seeds, so "UK" equals GBR and "EURO" equals EUR.
 -- `value_to_send` is SCM's value as the CLM holds it: text as SCM has it, codes translated to
 -- the CLM's preferred code (NULL when the seeds have none: then nothing can be sent).
+--
+-- Incremental (delete_insert), from the changes of int_counterparty_links,
+-- int_counterparties and int_vendors (`changes.*`, as the runner keeps them): a counterparty
+-- is compared again when it was linked again (or is gone), when the CLM changed it, or when
+-- the vendor its account links it to changed; its rows replace the ones it had. The runner
+-- rebuilds the table in full when it cannot vouch for those changes (and on a change of the
+-- seeds), and a build from nothing (an empty table) compares every counterparty.
 
 with
+
+previous as not materialized (
+
+    select * from intermediate.int_counterparty_master_data_diffs
+
+),
+
+build as (
+
+    select count(*) > 0 as is_incremental from previous
+
+),
+
+changed_counterparties as materialized (
+
+    select counterparty_id from changes.int_counterparty_links
+    union
+    select counterparty_id from changes.int_counterparties
+    union
+    -- linked by its account to a vendor SCM changed
+    select links.counterparty_id
+    from intermediate.int_counterparty_links as links
+    semi join changes.int_vendors as vendors
+        on vendors.legal_entity = links.legal_entity
+        and vendors.vendor_account = links.vendor_account
+    where links.link_method = 'vendor_account'
+
+),
 
 links as (
 
     select * from intermediate.int_counterparty_links
+    where not (select is_incremental from build)
+
+    union all
+
+    select links.* from intermediate.int_counterparty_links as links
+    semi join changed_counterparties
+        on changed_counterparties.counterparty_id = links.counterparty_id
+    where (select is_incremental from build)
 
 ),
 
@@ -211,8 +256,9 @@ compared as (
 
 ),
 
-final as (
+compared_fields as materialized (
 
+    -- read twice below: written once
     select
         counterparty_id,
         legal_entity,
@@ -224,6 +270,29 @@ final as (
         value_to_send
     from compared
     where is_different
+
+),
+
+final as (
+
+    select
+        *,
+        false as _deleted
+    from compared_fields
+
+    union all by name
+
+    -- a field of a counterparty compared again that no longer differs (or of one gone)
+    select
+        previous.counterparty_id,
+        previous.field,
+        true as _deleted
+    from previous
+    semi join changed_counterparties
+        on changed_counterparties.counterparty_id = previous.counterparty_id
+    anti join compared_fields
+        on compared_fields.counterparty_id = previous.counterparty_id
+        and compared_fields.field = previous.field
 
 )
 

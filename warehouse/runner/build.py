@@ -26,7 +26,7 @@ from warehouse import db, state
 from warehouse.db import count, qualified, quote_ident, quote_literal, transaction
 from warehouse.runner import graph as graph_mod
 from warehouse.runner import replace, seeds
-from warehouse.runner.project import Model, Project
+from warehouse.runner.project import CHANGES_SCHEMA, Model, Project
 from warehouse.runner.replace import key_columns, refuse_duplicate_keys
 
 _TRAILING = re.compile(r";\s*(--[^\n]*\s*)*$")
@@ -210,7 +210,7 @@ def materialize(
                 feeds=feeds, keep_changes=keep_changes,
             )  # fmt: skip
         else:
-            rows = _incremental(con, model, existing, full_refresh)
+            rows = _incremental(con, model, existing, full_refresh, keep_changes)
         _comment(con, model)
     return rows
 
@@ -227,31 +227,56 @@ def _swap(con: duckdb.DuckDBPyConnection, model: Model, existing: str | None) ->
 
 
 def _incremental(
-    con: duckdb.DuckDBPyConnection, model: Model, existing: str | None, full_refresh: bool
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    existing: str | None,
+    full_refresh: bool,
+    keep_changes: bool,
 ) -> int:
     target = qualified(model.layer, model.name)
+    if keep_changes:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(CHANGES_SCHEMA)}")
     if existing == "view" or (existing == "table" and full_refresh):
         con.execute(f"DROP {existing.upper()} {target}")
         existing = None
     if existing is None:
-        if not model.reads_itself:
-            return _swap(con, model, None)
-        cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
-        con.execute(f"CREATE TABLE {target} ({cols})")
-        if _fits(con, model):
-            # A first build has nothing to merge with: the rows go straight in, written once
-            # instead of staged and merged (the transaction undoes it if a key repeats).
-            rows = count(con, f"INSERT INTO {target} BY NAME (\n{body(model)})")
-            refuse_duplicate_keys(
-                con, model, target, key_columns(model, list(_columns(con, model.layer, model.name)))
-            )
+        rows = _first_incremental(con, model)
+        if rows is not None:
+            replace.count_build(con, model, kept=keep_changes, full=True)
             return rows
-    staged = f"_clmsync_incremental_{secrets.token_hex(4)}"
-    con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body(model)})")
+    if keep_changes:
+        # the select's rows stay as this build's changes, for the models that read them
+        staged = replace.changes_table(model)
+        con.execute(f"CREATE OR REPLACE TABLE {staged} AS (\n{body(model)})")
+    else:
+        staged = f"_clmsync_incremental_{secrets.token_hex(4)}"
+        con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body(model)})")
     try:
-        return _merge(con, model, target, staged)
+        rows = _merge(con, model, target, staged)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {staged}")
+        if not keep_changes:
+            con.execute(f"DROP TABLE IF EXISTS {staged}")
+    replace.count_build(con, model, kept=keep_changes, full=existing is None)
+    return rows
+
+
+def _first_incremental(con: duckdb.DuckDBPyConnection, model: Model) -> int | None:
+    """Build an incremental model's table from nothing; the rows written, or None when the
+    select must be staged and merged into the (new, empty) table like any build."""
+    if not model.reads_itself:
+        return _swap(con, model, None)
+    target = qualified(model.layer, model.name)
+    cols = ", ".join(f"{quote_ident(c.name)} {c.data_type}" for c in model.columns)
+    con.execute(f"CREATE TABLE {target} ({cols})")
+    if not _fits(con, model):
+        return None
+    # A first build has nothing to merge with: the rows go straight in, written once instead
+    # of staged and merged (the transaction undoes it if a key repeats).
+    rows = count(con, f"INSERT INTO {target} BY NAME (\n{body(model)})")
+    refuse_duplicate_keys(
+        con, model, target, key_columns(model, list(_columns(con, model.layer, model.name)))
+    )
+    return rows
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str, str]:

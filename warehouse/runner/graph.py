@@ -116,8 +116,8 @@ def _feed_problem(reader: Model, producer: Model | None) -> str | None:
     """Why ``reader`` may not read the changes of ``producer``, if it may not."""
     if producer is None:
         return "no model has that name"
-    if producer.strategy != "delete_insert":
-        return f"{producer.file} is not a delete_insert model (only they keep their changes)"
+    if producer.materialized != "incremental":
+        return f"{producer.file} is not an incremental model (only they keep their changes)"
     if reader.strategy != "delete_insert":
         return (
             "only a delete_insert model may read changes (it is rebuilt in full when it missed "

@@ -21,9 +21,10 @@ and any change of its *fingerprint* since the build that wrote the table, which 
 The fingerprint of the last successful build is kept in ``ops.model_state``.
 
 **Changes.** A ``delete_insert`` model may read ``changes.<name>``: the rows the last build of
-another ``delete_insert`` model (the producer) replaced, as its select returned them (every
-column, with ``_deleted``). It then redoes only what those rows touch, instead of reading the
-producer's whole table. The runner keeps these rows, and makes sure a reader never misses any:
+another incremental model (the producer) replaced, as its select returned them (every column;
+with ``_deleted`` when the producer is ``delete_insert``: a merge model never deletes). It then
+redoes only what those rows touch, instead of reading the producer's whole table. The runner
+keeps these rows, and makes sure a reader never misses any:
 
 - the producer's build writes ``changes.<name>`` in its transaction and counts its builds in
   ``ops.model_changes`` (a build from nothing keeps no rows: ``is_full``; so does a build
@@ -147,12 +148,6 @@ def build(
         existing = None
     if existing is None:
         rows = _full(con, model, body, target)
-        if keep_changes:
-            # Nothing to give: readers rebuild in full. The empty table keeps them binding.
-            con.execute(
-                f"CREATE OR REPLACE TABLE {changes_table(model)} AS "
-                f"SELECT *, false AS {DELETED} FROM {target} LIMIT 0"
-            )
     else:
         rows = _replace(con, model, body, target, keep_changes=keep_changes)
     if fingerprint is not None:
@@ -161,15 +156,7 @@ def build(
             "VALUES (?, ?, now())",
             [model.relation, fingerprint],
         )
-    if keep_changes:
-        con.execute(
-            "INSERT OR REPLACE INTO ops.model_changes (relation, build_seq, is_full, built_at) "
-            "SELECT ?, coalesce(max(build_seq), 0) + 1, ?, now() FROM ops.model_changes "
-            "WHERE relation = ?",
-            [model.relation, existing is None, model.relation],
-        )
-    else:
-        _forget_changes(con, model)
+    count_build(con, model, kept=keep_changes, full=existing is None)
     if feeds:
         con.execute(
             "INSERT OR REPLACE INTO ops.model_feed_reads (reader, producer, build_seq, read_at) "
@@ -185,17 +172,40 @@ def changes_table(model: Model) -> str:
     return qualified(CHANGES_SCHEMA, model.name)
 
 
-def _forget_changes(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """A build that keeps no changes (no model of this project reads them) still counts: a
-    reader that comes back must not trust changes that miss this build's."""
-    kept = con.execute(
+def count_build(con: duckdb.DuckDBPyConnection, model: Model, *, kept: bool, full: bool) -> None:
+    """Count a build of an incremental model in ``ops.model_changes``. ``kept``: its changes
+    were kept (in ``changes.<name>``, staged there by the build); ``full``: it was built from
+    nothing, so it has none to give (an empty table keeps the readers binding)."""
+    if kept:
+        if full:
+            con.execute(
+                f"CREATE OR REPLACE TABLE {changes_table(model)} AS {_empty_changes(model)}"
+            )
+        con.execute(
+            "INSERT OR REPLACE INTO ops.model_changes (relation, build_seq, is_full, built_at) "
+            "SELECT ?, coalesce(max(build_seq), 0) + 1, ?, now() FROM ops.model_changes "
+            "WHERE relation = ?",
+            [model.relation, full, model.relation],
+        )
+        return
+    # A build that keeps no changes (no model of this project reads them) still counts: a
+    # reader that comes back must not trust changes that miss this build's.
+    counted = con.execute(
         "UPDATE ops.model_changes SET build_seq = build_seq + 1, is_full = true, "
         "built_at = now() WHERE relation = ? RETURNING relation",
         [model.relation],
     ).fetchall()
-    if kept:
+    if counted:
         # gone rather than stale: recreated with the model's columns when a reader needs it
         con.execute(f"DROP TABLE IF EXISTS {changes_table(model)}")
+
+
+def _empty_changes(model: Model) -> str:
+    """A select of no rows shaped like the model's changes: its table's columns, and
+    ``_deleted`` for a ``delete_insert`` model (a merge model's changes have none: it never
+    deletes)."""
+    deleted = f", false AS {DELETED}" if model.strategy == "delete_insert" else ""
+    return f"SELECT *{deleted} FROM {qualified(model.layer, model.name)} LIMIT 0"
 
 
 def _ensure_changes_tables(con: duckdb.DuckDBPyConnection, feeds: Sequence[Model]) -> None:
@@ -203,8 +213,7 @@ def _ensure_changes_tables(con: duckdb.DuckDBPyConnection, feeds: Sequence[Model
     binds; with no build of the producer on record, the reader is rebuilt in full."""
     for producer in feeds:
         con.execute(
-            f"CREATE TABLE IF NOT EXISTS {changes_table(producer)} AS SELECT *, false AS "
-            f"{DELETED} FROM {qualified(producer.layer, producer.name)} LIMIT 0"
+            f"CREATE TABLE IF NOT EXISTS {changes_table(producer)} AS {_empty_changes(producer)}"
         )
 
 

@@ -264,22 +264,14 @@ BAD = "models/reports/bad.sql"
                 "models/marts/tbl.sql": "select 1 as id",
                 BAD: DELETE_INSERT + "select id, _deleted from changes.tbl",
             },
-            "reads changes.tbl, but models/marts/tbl.sql is not a delete_insert model",
-        ),
-        (
-            {
-                "models/marts/mrg.sql": "-- clmsync: materialized=incremental unique_key=id\n"
-                "select 1 as id",
-                BAD: DELETE_INSERT + "select id, _deleted from changes.mrg",
-            },
-            "reads changes.mrg, but models/marts/mrg.sql is not a delete_insert model",
+            "reads changes.tbl, but models/marts/tbl.sql is not an incremental model",
         ),
         (
             {BAD: "select id from changes.prod"},
             "reads changes.prod, but only a delete_insert model may read changes",
         ),
     ],
-    ids=["missing", "table", "merge", "table-reader"],
+    ids=["missing", "table", "table-reader"],
 )
 def test_reading_changes_is_refused_naming_the_reader(
     tmp_path: Path, files: dict[str, str], message: str
@@ -317,3 +309,50 @@ def test_reading_changes_is_reading_the_producer_in_the_graph_and_the_docs(
         in (out / "models" / "prod.html").read_text()
     )
     assert "changes.prod" not in (out / "index.html").read_text()
+
+
+MERGE_PRODUCER = {
+    "models/marts/prod.sql": """-- clmsync: materialized=incremental unique_key=id
+        select * from main.src
+        where load_id > (select coalesce(max(load_id), -1) from marts.prod)
+    """,
+    "models/marts/_marts.yml": PRODUCER["models/marts/_marts.yml"],
+}
+
+# The reader of a merge model: its changes have no _deleted (a merge model never deletes).
+MERGE_READER = {
+    "models/reports/rdr.sql": DELETE_INSERT
+    + """
+        with previous as (select * from reports.rdr),
+        from_nothing as (select count(*) = 0 as yes from previous),
+        todo as (
+            select id, v from marts.prod where (select yes from from_nothing)
+            union all
+            select id, v from changes.prod where not (select yes from from_nothing)
+        )
+        select id, upper(v) as v, false as _deleted from todo
+    """,
+    "models/reports/_reports.yml": READER["models/reports/_reports.yml"],
+}
+
+
+def test_the_changes_of_a_merge_model_can_be_read_too(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE main.src (id INTEGER, v VARCHAR, load_id INTEGER)")
+    con.execute("INSERT INTO main.src VALUES (1, 'one', 1), (2, 'two', 1), (3, 'three', 1)")
+    project = write_project(tmp_path, MERGE_PRODUCER | MERGE_READER)
+    assert run(con, project) == {"prod": 3, "rdr": 3}
+    assert rows(con, "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'changes'") == [
+        ("id",), ("v",), ("load_id",)
+    ]  # fmt: skip
+    con.execute("UPDATE main.src SET v = 'two-b', load_id = 2 WHERE id = 2")
+    assert run(con, project) == {"prod": 1, "rdr": 1}
+    assert rows(con, "SELECT id, v FROM changes.prod") == [(2, "two-b")]
+    assert reader_rows(con) == [(1, "ONE"), (2, "TWO-B"), (3, "THREE")]
+    # a merge model rebuilt in full gives no changes: its reader starts over
+    con.execute("UPDATE main.src SET v = 'three-b', load_id = 3 WHERE id = 3")
+    assert run(con, project, selectors=["prod"], full_refresh=True) == {"prod": 3}
+    assert builds(con)[0][1:] == (3, True)
+    assert run(con, project) == {"prod": 0, "rdr": 3}
+    assert reader_rows(con) == [(1, "ONE"), (2, "TWO-B"), (3, "THREE-B")]
