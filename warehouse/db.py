@@ -287,6 +287,20 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> s
     return str(rows[0][0]) if rows else None
 
 
+def relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every user table and view: lowercase ``schema.name`` → ``"table"`` or ``"view"``."""
+    rows = con.execute(
+        """
+        SELECT schema_name, table_name, 'table' FROM duckdb_tables()
+        WHERE NOT temporary AND NOT internal
+        UNION ALL
+        SELECT schema_name, view_name, 'view' FROM duckdb_views()
+        WHERE NOT temporary AND NOT internal
+        """
+    ).fetchall()
+    return {f"{schema}.{name}".lower(): str(kind) for schema, name, kind in rows}
+
+
 def existing_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every user table and view as lowercase ``schema.name``."""
     rows = con.execute(
