@@ -10,11 +10,12 @@ DuckDB I/O error. Everything else in ``warehouse/`` takes the connection this re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from connectors.errors import WarehouseBusy
 
@@ -303,11 +304,19 @@ def relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def existing_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every user table and view as lowercase ``schema.name``."""
-    rows = con.execute(
-        """
-        SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary AND NOT internal
-        UNION ALL
-        SELECT schema_name, view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal
-        """
-    ).fetchall()
-    return {f"{s}.{n}".lower() for s, n in rows}
+    return set(relation_kinds(con))
+
+
+def append_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, object]]
+) -> None:
+    """Insert ``rows`` (dicts keyed by column name) into ``table`` in one statement, through
+    Arrow: one ``INSERT ... VALUES`` per row costs a few milliseconds each."""
+    if not rows:
+        return
+    view = "_clmsync_append_rows"
+    con.register(view, pa.Table.from_pylist(list(rows)))
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+    finally:
+        con.unregister(view)

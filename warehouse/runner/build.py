@@ -12,7 +12,6 @@ models that do not depend on it; its descendants are skipped, and the build rais
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,14 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import pyarrow as pa
 
 from connectors.errors import ModelError
 from warehouse import db, state
 from warehouse.db import count, qualified, quote_ident, quote_literal, transaction
 from warehouse.runner import graph as graph_mod
 from warehouse.runner import replace, seeds
-from warehouse.runner.project import CHANGES_SCHEMA, Model, Project
+from warehouse.runner.project import Model, Project
 from warehouse.runner.replace import key_columns, refuse_duplicate_keys
 
 _TRAILING = re.compile(r";\s*(--[^\n]*\s*)*$")
@@ -95,7 +93,8 @@ def build(
                 results.append(result)
                 records.append(_record(run_id, result, started))
     finally:
-        _save_records(con, records)
+        # one insert for the whole build (one per model cost ~2 ms each)
+        db.append_rows(con, "ops.model_runs", records)
     if raise_on_error:
         raise_failed_builds(results)
     return results
@@ -177,19 +176,6 @@ def _record(run_id: str, r: ModelResult, started: datetime) -> dict[str, object]
     }  # fmt: skip
 
 
-def _save_records(con: duckdb.DuckDBPyConnection, records: list[dict[str, object]]) -> None:
-    """Every model's outcome into ``ops.model_runs``, in one insert (one per model cost ~2 ms
-    each, a tenth of a second per build of the project)."""
-    if not records:
-        return
-    rows = pa.Table.from_pylist(records)
-    con.register("_clmsync_model_runs", rows)
-    try:
-        con.execute("INSERT INTO ops.model_runs BY NAME SELECT * FROM _clmsync_model_runs")
-    finally:
-        con.unregister("_clmsync_model_runs")
-
-
 def body(model: Model) -> str:
     """The model's select, without a final semicolon, safe to wrap in parentheses."""
     return _TRAILING.sub("", model.sql.rstrip()) + "\n"
@@ -203,22 +189,18 @@ def materialize(
     fingerprint: str | None = None,
     feeds: Sequence[Model] = (),
     keep_changes: bool = False,
-    kinds: dict[str, str] | None = None,
+    kinds: dict[str, str],
 ) -> int | None:
     """Build one model in one transaction; the rows it wrote (None for a view).
 
     ``fingerprint``: of a ``delete_insert`` model (``replace.fingerprint``); without it such a
     model is rebuilt in full. ``feeds`` (the models whose changes it reads) and
-    ``keep_changes``: see ``replace``. ``kinds``: ``db.relation_kinds`` as they are (the
-    catalog is read when missing); updated once the model is built."""
+    ``keep_changes``: see ``replace``. ``kinds``: ``db.relation_kinds`` as they are, updated
+    once the model is built."""
     relation = model.relation.lower()
     with transaction(con):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(model.layer)}")
-        existing = (
-            kinds.get(relation)
-            if kinds is not None
-            else db.relation_exists(con, model.layer, model.name)
-        )
+        existing = kinds.get(relation)
         target = qualified(model.layer, model.name)
         if model.materialized == "view":
             if existing == "table":
@@ -235,8 +217,7 @@ def materialize(
         else:
             rows = _incremental(con, model, existing, full_refresh, keep_changes)
         _comment(con, model)
-    if kinds is not None:
-        kinds[relation] = "view" if model.materialized == "view" else "table"
+    kinds[relation] = "view" if model.materialized == "view" else "table"
     return rows
 
 
@@ -259,8 +240,6 @@ def _incremental(
     keep_changes: bool,
 ) -> int:
     target = qualified(model.layer, model.name)
-    if keep_changes:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(CHANGES_SCHEMA)}")
     if existing == "view" or (existing == "table" and full_refresh):
         con.execute(f"DROP {existing.upper()} {target}")
         existing = None
@@ -269,18 +248,8 @@ def _incremental(
         if rows is not None:
             replace.count_build(con, model, kept=keep_changes, full=True)
             return rows
-    if keep_changes:
-        # the select's rows stay as this build's changes, for the models that read them
-        staged = replace.changes_table(model)
-        con.execute(f"CREATE OR REPLACE TABLE {staged} AS (\n{body(model)})")
-    else:
-        staged = f"_clmsync_incremental_{secrets.token_hex(4)}"
-        con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body(model)})")
-    try:
+    with replace.staged(con, model, body(model), keep_changes=keep_changes) as staged:
         rows = _merge(con, model, target, staged)
-    finally:
-        if not keep_changes:
-            con.execute(f"DROP TABLE IF EXISTS {staged}")
     replace.count_build(con, model, kept=keep_changes, full=existing is None)
     return rows
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import duckdb
-import pyarrow as pa
 
 from connectors.errors import ModelTestFailed
-from warehouse import state
+from warehouse import db, state
 from warehouse.db import count, quote_ident, quote_literal
 from warehouse.runner.build import plan
 from warehouse.runner.project import Model, Project
@@ -157,9 +156,9 @@ def _record(
 ) -> None:
     """Every result in ``ops.test_results`` in one insert (one statement per test cost ~5 ms
     each: a second per run of the project's ~220 tests)."""
-    if not done:
-        return
-    rows = pa.Table.from_pylist(
+    db.append_rows(
+        con,
+        "ops.test_results",
         [
             {
                 "run_id": run_id,
@@ -177,11 +176,5 @@ def _record(
                 "tested_at": tested_at,
             }
             for r, sample, tested_at in done
-        ]
+        ],
     )
-    view = "_clmsync_test_results"
-    con.register(view, rows)
-    try:
-        con.execute(f"INSERT INTO ops.test_results BY NAME SELECT * FROM {view}")
-    finally:
-        con.unregister(view)

@@ -29,7 +29,7 @@ class Graph:
     parents: dict[str, frozenset[str]]  # relation -> model relations it reads (not itself)
     children: dict[str, frozenset[str]]
     order: tuple[str, ...]
-    # changes.<name> -> the relation of the delete_insert model whose changes it holds
+    # changes.<name> -> the relation of the incremental model whose changes it holds
     changes: dict[str, str] = field(default_factory=dict)
 
     def ancestors(self, relation: str) -> set[str]:

@@ -15,8 +15,8 @@ new rows inserted, rows the select no longer returns are kept). An incremental m
 own table (e.g. to keep ``first_seen_at``); for its first build the runner then creates the table
 empty from the ``data_type`` of each column declared in the folder's YAML. ``strategy=
 delete_insert`` replaces the keys the select returns instead (see ``replace``); such a model
-may read ``changes.<name>``, the rows the last build of another ``delete_insert`` model
-replaced, to redo only what they touch.
+may read ``changes.<name>``, the rows the last build of another incremental model replaced, to
+redo only what they touch.
 
 Dependencies are every table the SQL reads, found by parsing it with sqlglot (DuckDB dialect);
 CTE names are not tables. References must be qualified (``staging.stg_scm__vendors``) so every
@@ -40,7 +40,7 @@ from connectors.errors import ModelError
 from warehouse.runner.properties import ColumnDoc, ModelDoc, TestSpec, load_folder
 
 LAYER_ORDER = ("staging", "intermediate", "marts", "reports", "deltas")
-# Where the runner keeps, for each delete_insert model another model reads that way, the rows
+# Where the runner keeps, for each incremental model another model reads that way, the rows
 # its last build replaced: ``changes.<model name>`` (see ``replace``).
 CHANGES_SCHEMA = "changes"
 RESERVED_SCHEMAS = frozenset(

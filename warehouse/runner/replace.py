@@ -40,7 +40,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 
@@ -134,8 +135,6 @@ def build(
     trust (see above) mean the same. ``keep_changes``: keep the replaced rows in
     ``changes.<name>`` for the models that read them."""
     target = qualified(model.layer, model.name)
-    if feeds or keep_changes:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(CHANGES_SCHEMA)}")
     if feeds:
         _ensure_changes_tables(con, feeds)
     stale = (
@@ -167,9 +166,30 @@ def build(
     return rows
 
 
-def changes_table(model: Model) -> str:
-    """Where the rows the last build of ``model`` replaced are kept."""
+def changes_table(con: duckdb.DuckDBPyConnection, model: Model) -> str:
+    """Where the rows the last build of ``model`` replaced are kept (its schema created)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(CHANGES_SCHEMA)}")
     return qualified(CHANGES_SCHEMA, model.name)
+
+
+@contextmanager
+def staged(
+    con: duckdb.DuckDBPyConnection, model: Model, body: str, *, keep_changes: bool
+) -> Iterator[str]:
+    """The select's rows staged in a table, for an incremental build to apply: a temp table
+    dropped afterwards, or with ``keep_changes`` ``changes.<name>``, kept as this build's
+    changes for the models that read them."""
+    if keep_changes:
+        table = changes_table(con, model)
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS (\n{body})")
+        yield table
+        return
+    table = f"_clmsync_staged_{secrets.token_hex(4)}"
+    con.execute(f"CREATE TEMP TABLE {table} AS (\n{body})")
+    try:
+        yield table
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def count_build(con: duckdb.DuckDBPyConnection, model: Model, *, kept: bool, full: bool) -> None:
@@ -179,7 +199,7 @@ def count_build(con: duckdb.DuckDBPyConnection, model: Model, *, kept: bool, ful
     if kept:
         if full:
             con.execute(
-                f"CREATE OR REPLACE TABLE {changes_table(model)} AS {_empty_changes(model)}"
+                f"CREATE OR REPLACE TABLE {changes_table(con, model)} AS {_empty_changes(model)}"
             )
         con.execute(
             "INSERT OR REPLACE INTO ops.model_changes (relation, build_seq, is_full, built_at) "
@@ -197,7 +217,7 @@ def count_build(con: duckdb.DuckDBPyConnection, model: Model, *, kept: bool, ful
     ).fetchall()
     if counted:
         # gone rather than stale: recreated with the model's columns when a reader needs it
-        con.execute(f"DROP TABLE IF EXISTS {changes_table(model)}")
+        con.execute(f"DROP TABLE IF EXISTS {qualified(CHANGES_SCHEMA, model.name)}")
 
 
 def _empty_changes(model: Model) -> str:
@@ -213,7 +233,8 @@ def _ensure_changes_tables(con: duckdb.DuckDBPyConnection, feeds: Sequence[Model
     binds; with no build of the producer on record, the reader is rebuilt in full."""
     for producer in feeds:
         con.execute(
-            f"CREATE TABLE IF NOT EXISTS {changes_table(producer)} AS {_empty_changes(producer)}"
+            f"CREATE TABLE IF NOT EXISTS {changes_table(con, producer)} AS "
+            f"{_empty_changes(producer)}"
         )
 
 
@@ -248,21 +269,11 @@ def _full(con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str) 
 def _replace(
     con: duckdb.DuckDBPyConnection, model: Model, body: str, target: str, *, keep_changes: bool
 ) -> int:
-    """Delete the rows of every key the select returns, insert the rows not marked deleted.
-    With ``keep_changes`` the select's rows are staged in ``changes.<name>`` and stay there."""
-    if keep_changes:
-        staged = changes_table(model)
-        con.execute(f"CREATE OR REPLACE TABLE {staged} AS (\n{body})")
-    else:
-        staged = f"_clmsync_replace_{secrets.token_hex(4)}"
-        con.execute(f"CREATE TEMP TABLE {staged} AS (\n{body})")
-    try:
-        keys = key_columns(model, _describe(con, staged))
-        refuse_duplicate_keys(con, model, staged, keys)
-        return replace_keys(con, target, staged, keys, _kept(con, model, staged))
-    finally:
-        if not keep_changes:
-            con.execute(f"DROP TABLE IF EXISTS {staged}")
+    """Delete the rows of every key the select returns, insert the rows not marked deleted."""
+    with staged(con, model, body, keep_changes=keep_changes) as rows:
+        keys = key_columns(model, _describe(con, rows))
+        refuse_duplicate_keys(con, model, rows, keys)
+        return replace_keys(con, target, rows, keys, _kept(con, model, rows))
 
 
 def replace_keys(
