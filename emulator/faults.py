@@ -11,7 +11,9 @@ or on all of them. Kinds:
 ``truncate``    cut a blob download after ``fraction`` of its bytes (connection dropped)
 ``execution``   data management executions created from now end ``outcome`` (Failed,
                 PartiallySucceeded) or stay Executing
-``token_expiry``  tokens issued from now expire after ``expires_in`` seconds
+``token_expiry``  tokens issued from now expire after ``expires_in`` seconds (whole seconds
+                from the second they were issued in, as in Entra ID's ``exp``: a token can
+                live up to a second less, so ``expires_in`` 1 can give one already expired)
 ``blob_expired``  blob URLs issued from now are already expired
 ``clm_page_twice``  the CLM API serves a page twice (read by the CLM router)
 

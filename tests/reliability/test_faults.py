@@ -57,7 +57,7 @@ ABSORBED: dict[str, list[dict[str, Any]]] = {
     "packages_and_tokens": [
         {"kind": "truncate", "count": 2, "fraction": 0.5},
         {"kind": "blob_expired", "count": 1},
-        {"kind": "token_expiry", "expires_in": 1},
+        {"kind": "token_expiry", "expires_in": 3},
         {"kind": "status", "status": 503, "path": "/{tenant}/oauth2", "count": 2},
         {"kind": "latency", "path": "/scm", "latency_ms": 5},
     ],
