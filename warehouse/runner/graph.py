@@ -40,7 +40,7 @@ class Graph:
 
     def feeds_of(self, relation: str) -> list[str]:
         """The models whose changes the model reads (``changes.<name>``), by relation."""
-        return sorted(self.changes[f"{CHANGES_SCHEMA}.{n}"] for n in self.models[relation].feeds)
+        return sorted(self.changes[r] for r in self.models[relation].refs if r in self.changes)
 
     @property
     def fed(self) -> frozenset[str]:
@@ -79,14 +79,14 @@ def resolve(project: Project, known: Iterable[str]) -> Graph:
             if ref == rel:
                 continue  # an incremental model reading its previous state
             if ref.startswith(CHANGES_SCHEMA + "."):
-                problem = _feed_problem(model, by_name.get(ref.split(".", 1)[1]))
-                if problem:
+                producer = by_name.get(ref.removeprefix(CHANGES_SCHEMA + "."))
+                problem = _feed_problem(model, producer)
+                if producer is None or problem:
                     missing.append(f"{model.file}: reads {ref}, but {problem}")
                     files.append(model.file)
                 else:
-                    producer = by_name[ref.split(".", 1)[1]].relation
-                    changes[ref] = producer
-                    ups.add(producer)
+                    changes[ref] = producer.relation
+                    ups.add(producer.relation)
             elif ref in models:
                 ups.add(ref)
             elif ref not in outside:

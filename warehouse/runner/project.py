@@ -79,13 +79,6 @@ class Model:
     def reads_itself(self) -> bool:
         return self.relation in self.refs
 
-    @property
-    def feeds(self) -> frozenset[str]:
-        """Names of the models whose last build's changes this model reads
-        (``changes.<name>``)."""
-        prefix = CHANGES_SCHEMA + "."
-        return frozenset(r.removeprefix(prefix) for r in self.refs if r.startswith(prefix))
-
 
 @dataclass(frozen=True)
 class Project:
