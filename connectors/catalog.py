@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
@@ -177,6 +178,20 @@ def canonical_key_value(value: object) -> str:
         return "Yes" if value else "No"
     if isinstance(value, int | float | Decimal):
         return _canonical_number(str(value))
+    return str(value)
+
+
+def scm_text(value: object) -> str | None:
+    """A Python value as the text SCM accepts and exports for it: ``Yes``/``No`` for a bool, ISO
+    dates and times, decimals at their full precision without an exponent; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
     return str(value)
 
 

@@ -15,8 +15,6 @@ import io
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from xml.sax.saxutils import escape
@@ -49,28 +47,15 @@ class _Written:
     rows: int
 
 
-def _as_text(value: object) -> object:
-    """A Python value as the text or None the column builder needs (Decimals keep precision)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
 def rows_to_table(rows: Iterable[Mapping[str, object]]) -> pa.Table:
     """Python rows (any of them may lack a field) as a table of text columns."""
     listed = list(rows)
     names: dict[str, None] = {}
     for row in listed:
         names.update(dict.fromkeys(row))
-    return pa.table({n: pa.array([_as_text(r.get(n)) for r in listed], pa.string()) for n in names})
+    return pa.table(
+        {n: pa.array([catalog.scm_text(r.get(n)) for r in listed], pa.string()) for n in names}
+    )
 
 
 def _us_datetime(moment: pa.Array) -> pa.Array:

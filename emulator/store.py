@@ -17,8 +17,6 @@ import importlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +119,7 @@ class Store:
         if unknown:
             raise ValueError(f"{entity.name} has no field(s) {unknown}")
         columns = {
-            f.name: pa.array([_text(r.get(f.name)) for r in rows], pa.string())
+            f.name: pa.array([catalog.scm_text(r.get(f.name)) for r in rows], pa.string())
             for f in entity.fields
         }
         columns["_row"] = pa.array(range(len(rows)), pa.int64())
@@ -212,18 +210,3 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
-
-
-def _text(value: Any) -> str | None:
-    """A Python value as the text SCM would accept for it."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)

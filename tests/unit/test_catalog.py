@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -42,6 +43,24 @@ def test_clm_integration_entities_match_the_reference() -> None:
 )
 def test_canonical_key_values(value: object, text: str) -> None:
     assert catalog.canonical_key_value(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, None),
+        (True, "Yes"),
+        (False, "No"),
+        (date(2026, 3, 1), "2026-03-01"),
+        (datetime(2026, 3, 1, 9, 30, tzinfo=UTC), "2026-03-01T09:30:00+00:00"),
+        (Decimal("1E+3"), "1000"),
+        (Decimal("12.500"), "12.500"),
+        (7, "7"),
+        ("usmf", "usmf"),
+    ],
+)
+def test_scm_text(value: object, text: str | None) -> None:
+    assert catalog.scm_text(value) == text
 
 
 def test_record_key_joins_non_company_keys() -> None:
