@@ -35,7 +35,9 @@ class ExtractParameters(BaseModel):
     entities: list[str] | None = Field(None, description="SCM entity sets / CLM objects")
     legal_entities: list[str] | None = Field(None, description="Legal entities (default: all)")
     full: bool = Field(False, description="Extract the selected entities in full")
-    key_snapshot: bool | None = Field(None, description="Force key snapshots on or off")
+    key_snapshot: bool | None = Field(
+        None, description="Force key snapshots on (every key read) or off"
+    )
     run_id: str | None = Field(None, description="The run this extract belongs to")
 
 

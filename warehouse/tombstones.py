@@ -75,6 +75,35 @@ def apply_key_snapshot(
             con.execute(f"DROP TABLE IF EXISTS {snap}")
 
 
+def count_rules_out_deletes(
+    con: duckdb.DuckDBPyConnection, table: SourceTable, legal_entity: str | None, counted: int
+) -> bool:
+    """Whether ``counted``, the number of records SCM held in ``legal_entity`` before this run's
+    export began, shows that none of the current rows was deleted, so the key read can be spared.
+
+    Every record SCM held then has landed since (change tracking brings every insert, and a
+    lost export is redone in full), so the current relation holds those records plus any added
+    after the count plus any deleted without a tombstone yet. Holding exactly ``counted`` rows,
+    it holds no deleted one. That reasoning fails for a record whose row was quarantined and
+    never landed (one missing record would hide one deleted), so any quarantined row of the
+    entity in that legal entity rules the count out, and the keys are read.
+    """
+    t = table
+    le = legal_entity.lower() if legal_entity else None
+    quarantined = count(
+        con,
+        "SELECT count(*) FROM ops.quarantine WHERE source = ? AND entity = ? "
+        "AND coalesce(lower(legal_entity), '') = ?",
+        [t.source, t.name, le or ""],
+    )
+    if quarantined:
+        return False
+    with current.relation_lock(t), transaction(con):
+        current.apply_pending(con, t)  # every landed row counts
+        held = count(con, f"SELECT count(*) FROM {t.current} c WHERE {_scope(t, 'c', le)}")
+    return held == counted
+
+
 def _key_columns(t: SourceTable, schema: pa.Schema, le: str | None, stream: str) -> str:
     by_lower = {n.lower(): n for n in schema.names}
     parts = []

@@ -116,7 +116,10 @@ def extract(
         bool | None,
         typer.Option(
             "--snapshot/--no-snapshot",
-            help="Force the key snapshot (deletes) on or off (default: the settings' cadence).",
+            help=(
+                "Force the key snapshot (deletes) on, reading every key, or off (default: the "
+                "settings' cadence, SCM's $count sparing the key read where it shows no delete)."
+            ),
         ),
     ] = None,
 ) -> None:

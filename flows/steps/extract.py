@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -173,12 +173,35 @@ def build_units(ctx: ExtractContext, plan: ExtractPlan) -> list[Unit]:
     return units
 
 
+def due_snapshots(
+    ctx: ExtractContext, plan: ExtractPlan, key_snapshot: bool | None
+) -> list[tuple[catalog.Entity, str]]:
+    """The package entities and legal entities whose key snapshot this run takes (unless a
+    whole-set landing of this run is one already)."""
+    if key_snapshot is False:
+        return []
+    every = ctx.settings.sync.key_snapshot_every_runs
+    return [
+        (entity, company)
+        for entity in plan.package
+        for company in plan.legal_entities
+        if key_snapshot or snapshot_due(ctx.con, entity.name, company, every)
+    ]
+
+
 def finish(
-    ctx: ExtractContext, plan: ExtractPlan, report: ExtractReport, *, key_snapshot: bool | None
+    ctx: ExtractContext,
+    plan: ExtractPlan,
+    report: ExtractReport,
+    *,
+    due: Sequence[tuple[catalog.Entity, str]] = (),
+    counts: Mapping[tuple[str, str | None], int] | None = None,
 ) -> None:
     """After the units: refresh the current state of every relation with new landings (one
-    after the other), then take the key snapshots: a whole-set landing (full
-    push, reference set) is one already; package entities get an OData one when due."""
+    after the other), then take the key snapshots: a whole-set landing (full push, reference
+    set) is one already; the ``due`` package entities get an OData one, spared by SCM's count
+    from before the exports (``counts``) when that count rules out deletes and this run's
+    export of the entity landed."""
     workers = ctx.settings.sync.extract_concurrency
     waiting = {
         str(r[0])
@@ -211,14 +234,14 @@ def finish(
             covered.add((result.entity, result.legal_entity))
             if not result.first:
                 takes.append(partial(snapshot_from_landing, ctx, result))
-    if key_snapshot is not False:
-        every = ctx.settings.sync.key_snapshot_every_runs
-        for entity in plan.package:
-            for company in plan.legal_entities:
-                if (entity.name, company) in covered:
-                    continue
-                if key_snapshot or snapshot_due(ctx.con, entity.name, company, every):
-                    takes.append(partial(extract_odata.key_snapshot, ctx, entity, company))
+    for entity, company in due:
+        if (entity.name, company) in covered:
+            continue
+        counted = (counts or {}).get((entity.name, extract_odata.snapshot_scope(entity, company)))
+        landed = [r.status for r in report.find(entity.name, company)]
+        if not landed or any(status not in ("succeeded", "unchanged") for status in landed):
+            counted = None  # what SCM held may not all have landed: read the keys
+        takes.append(partial(extract_odata.key_snapshot, ctx, entity, company, counted=counted))
     report.snapshots += parallel_map(lambda take: take(), takes, workers)
 
 
@@ -286,8 +309,11 @@ def extract_all(
         with state.step(con, run_id, "extract") as step, deferred_checkpoints(con):
             if plan.package and bootstrap:
                 plan = _bootstrap(ctx, plan, report)
+            due = due_snapshots(ctx, plan, key_snapshot)
+            # counted before the exports begin (a forced snapshot reads the keys anyway)
+            counts = extract_odata.snapshot_counts(ctx, due) if key_snapshot is None else {}
             report.results += runner(build_units(ctx, plan), settings.sync.extract_concurrency)
-            finish(ctx, plan, report, key_snapshot=key_snapshot)
+            finish(ctx, plan, report, due=due, counts=counts)
             report.packages = sorted({r.package for r in report.results if r.package})
             step.rows = report.total("landed")
             step.detail.update(summary(report))

@@ -8,7 +8,10 @@ so every landing is also a key snapshot: keys that vanished become tombstones.
 
 Key snapshots of package entities (``$select`` of the keys, cross-company, per legal entity)
 run every ``settings.sync.key_snapshot_every_runs`` extract runs, since change-tracked packages
-never carry deletes.
+never carry deletes. SCM's ``$count`` of each, read before the exports begin, spares the key
+read when the current relation holds exactly that many records after the run has landed (no
+record of it can then have been deleted: ``tombstones.count_rules_out_deletes``); a forced
+snapshot always reads the keys.
 
 JSON pages become Arrow string columns: text as sent, dates in OData's ISO form, numbers in
 canonical text (``12.5``, ``100``), lineage ``_source_file = 'odata:<EntitySet>'``.
@@ -30,7 +33,7 @@ import pyarrow as pa
 from connectors import catalog
 from connectors.errors import CompletenessError, LandingError
 from connectors.odata import ODataClient, filter_in, literal
-from flows.steps.extract_types import EntityResult, ExtractContext, SnapshotInfo
+from flows.steps.extract_types import EntityResult, ExtractContext, SnapshotInfo, parallel_map
 from warehouse import landing, relations, state, tombstones
 from warehouse.db import count, quoted_list
 
@@ -200,17 +203,57 @@ def snapshot_due(
     return runs >= every
 
 
+def snapshot_counts(
+    ctx: ExtractContext, due: Sequence[tuple[catalog.Entity, str | None]]
+) -> dict[tuple[str, str | None], int]:
+    """SCM's record count of each (entity, legal entity) ``due`` for a key snapshot, read
+    before the exports begin (see :func:`key_snapshot`). A count SCM does not give is left
+    out: those keys are read."""
+
+    def read(pair: tuple[catalog.Entity, str | None]) -> tuple[str, str | None, int | None]:
+        entity, legal_entity = pair
+        le = snapshot_scope(entity, legal_entity)
+        try:
+            counted = ctx.clients.odata.count(
+                entity.name, filter=company_filter(entity, le), cross_company=True
+            )
+        except Exception as exc:
+            log.info("no $count of %s (%s), its keys will be read: %s", entity.name, le, exc)
+            return entity.name, le, None
+        return entity.name, le, counted
+
+    workers = ctx.settings.sync.extract_concurrency
+    return {
+        (name, le): counted
+        for name, le, counted in parallel_map(read, list(due), workers)
+        if counted is not None
+    }
+
+
 def key_snapshot(
-    ctx: ExtractContext, entity: catalog.Entity, legal_entity: str | None
+    ctx: ExtractContext,
+    entity: catalog.Entity,
+    legal_entity: str | None,
+    *,
+    counted: int | None = None,
 ) -> SnapshotInfo:
     """Read every key SCM holds for ``entity`` in ``legal_entity`` and apply them: missing
-    keys become tombstones, keys seen again are revived."""
-    le = legal_entity.lower() if legal_entity and entity.company_specific else None
+    keys become tombstones, keys seen again are revived.
+
+    ``counted``: SCM's record count from before this run's export (:func:`snapshot_counts`).
+    When it rules out deletes, the snapshot is that count and no key is read."""
+    le = snapshot_scope(entity, legal_entity)
     with ctx.cursor() as cur:
         try:
             with state.step(
                 cur, ctx.run_id, "key_snapshot", entity=entity.name, legal_entity=le
             ) as step:
+                if counted is not None and tombstones.count_rules_out_deletes(
+                    cur, relations.scm(entity), le, counted
+                ):
+                    step.rows = 0
+                    step.detail.update(keys=counted, revived=0, method="count")
+                    return SnapshotInfo(entity.name, le, "count", counted)
                 taken_at = state.utcnow()
                 keys: list[dict[str, Any]] = []
                 for page in ctx.clients.odata.pages(
@@ -233,6 +276,11 @@ def key_snapshot(
     return SnapshotInfo(
         entity.name, le, "odata", applied.keys_seen, applied.tombstoned, applied.revived
     )
+
+
+def snapshot_scope(entity: catalog.Entity, legal_entity: str | None) -> str | None:
+    """The legal entity a key snapshot of ``entity`` covers (None: a shared entity, all)."""
+    return legal_entity.lower() if legal_entity and entity.company_specific else None
 
 
 def snapshot_from_landing(ctx: ExtractContext, result: EntityResult) -> SnapshotInfo:

@@ -75,7 +75,7 @@ class SnapshotInfo:
 
     entity: str
     legal_entity: str | None
-    method: Literal["odata", "landing"]
+    method: Literal["odata", "landing", "count"]
     keys: int = 0
     tombstoned: int = 0
     revived: int = 0
