@@ -18,14 +18,17 @@ The API other parts call (keyword arguments after ``*``; stable)::
 ``run_id`` from :func:`warehouse.state.new_run_id`. ``entities`` names SCM entity sets and/or CLM
 objects (default: ``settings.sync.entities`` and every CLM object); ``full`` names those to
 extract in full (``True``: all selected). ``key_snapshot``: ``None`` follows
-``settings.sync.key_snapshot_every_runs``, ``True``/``False`` forces it on or off.
+``settings.sync.key_snapshot_every_runs``, ``True``/``False`` forces it on (every key read)
+or off.
 
-A run: bootstrap the export projects → the units (one per SCM project, per reference set and
-legal entity, per CLM object) on up to ``settings.sync.extract_concurrency`` threads → refresh
-the current state of what landed → key snapshots. The report says per entity and legal entity
-what was extracted, landed, quarantined and expected. A failed entity does not stop the others,
-but the run's ``extract`` step in ``ops.runs`` is then recorded as failed, and
-:func:`extract_complete` tells later steps (models, loader) not to run on the partial data.
+A run: bootstrap the export projects → SCM's ``$count`` of the entities due for a key snapshot
+→ the units (one per SCM project, per reference set and legal entity, per CLM object) on up to
+``settings.sync.extract_concurrency`` threads → refresh the current state of what landed → key
+snapshots (a key read only where the count leaves a delete possible). The report says per
+entity and legal entity what was extracted, landed, quarantined and expected. A failed entity
+does not stop the others, but the run's ``extract`` step in ``ops.runs`` is then recorded as
+failed, and :func:`extract_complete` tells later steps (models, loader) not to run on the
+partial data.
 """
 
 from __future__ import annotations
