@@ -71,8 +71,10 @@ def _print(report: ExtractReport) -> None:
     tombstoned = sum(s.tombstoned for s in report.snapshots)
     revived = sum(s.revived for s in report.snapshots)
     if report.snapshots:
+        counted = sum(s.method == "count" for s in report.snapshots)
         console.print(
-            f"key snapshots: {len(report.snapshots)}, tombstoned {tombstoned}, revived {revived}"
+            f"key snapshots: {len(report.snapshots)} ({counted} settled by SCM's $count, no key "
+            f"read), tombstoned {tombstoned}, revived {revived}"
         )
     console.print(
         f"run {report.run_id}: extracted {report.total('extracted'):,}, landed "

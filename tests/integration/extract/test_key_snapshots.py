@@ -3,6 +3,8 @@ read of every entity whose count shows nothing was deleted, and only of those.""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from connectors import catalog
 from flows.steps.extract_types import ExtractReport
 from tests.integration.extract.harness import Harness, assert_same_as_emulator
+from tests.reliability.clikit import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +119,17 @@ def test_a_forced_snapshot_reads_the_keys_and_no_count(
     package = {e.name for e in catalog.package_entities()}
     assert not package & set(counted)  # reference sets still check their $count
     assert_same_as_emulator(h)
+
+
+def test_the_command_says_how_many_snapshots_the_count_settled(
+    primed: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = Path(primed.info.state_dir)
+    config = tmp_path / "clmsync.toml"
+    text = (state / "clmsync.toml").read_text()
+    config.write_text(text.replace('"ca.pem"', json.dumps(str(state / "ca.pem"))))
+    assert run_cli(["extract", "-c", str(config)], capsys)[0] == 0
+    code, out = run_cli(["extract", "-c", str(config)], capsys)
+    assert code == 0, out
+    pairs = len(catalog.package_entities()) * len(primed.settings.sync.legal_entities)
+    assert f"key snapshots: {pairs} ({pairs} settled by SCM's $count, no key read)" in out
